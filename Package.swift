@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// Konnect: a group chat server that speaks plain HTTP. No package dependencies: toolchain + OS C libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "Konnect",
+    products: [
+        .executable(name: "konnect", targets: ["konnect"]),
+    ],
+    targets: [
+        // Thin C shims: epoll, eventfd, timerfd, accept4 are not exported by Glibc's Swift module.
+        .target(name: "CLinux"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+
+        .target(name: "Transport", dependencies: ["CLinux"]),
+        .target(name: "HTTP", dependencies: ["Transport"]),
+        .target(name: "Chat", dependencies: ["CCrypto"]),
+        .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
+        .target(name: "API", dependencies: ["HTTP", "Chat"]),
+        .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport"]),
+
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
+        .testTarget(name: "CLITests", dependencies: ["HTTP"]),
+    ]
+)

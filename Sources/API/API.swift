@@ -1,0 +1,3 @@
+// Routes: HTTP ↔ Chat.
+import HTTP
+import Chat

@@ -1,0 +1,106 @@
+// The values that cross the HTTP layer's boundary: requests, responses, headers, and the handler contract.
+
+/// A header list that keeps order and the sender's spelling; lookups ignore ASCII case (RFC 9110 §5.1).
+public struct HTTPHeaders: Sendable, Sequence {
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init() {}
+    public init(_ fields: [(String, String)]) { self.fields = fields.map { (name: $0.0, value: $0.1) } }
+
+    public subscript(name: String) -> String? {
+        for field in fields where field.name.utf8.count == name.utf8.count && field.name.lowercased() == name.lowercased() {
+            return field.value
+        }
+        return nil
+    }
+
+    public func values(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+    }
+
+    public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
+
+    /// Replaces every field of that name with one.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        fields.append((name: name, value: value))
+    }
+
+    public mutating func remove(_ name: String) {
+        let lower = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == lower }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+}
+
+/// A parsed request, body complete. `path` is the raw path before `?`; `query` the raw text after it.
+public struct HTTPRequest: Sendable {
+    public var method: String            // as sent: "GET", "POST", …
+    public var target: String            // the request-target as sent
+    public var path: String              // target up to "?" (not percent-decoded)
+    public var query: String             // target after "?", "" when none
+    public var versionMinor: Int         // 1 for HTTP/1.1, 0 for HTTP/1.0
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var pathParameters: [String: String] = [:]  // filled by the router from `{name}` segments
+    public var remoteAddress: String = ""              // client IP, no port; for throttling and logs
+
+    public init(method: String, target: String, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.method = method
+        self.target = target
+        if let q = target.firstIndex(of: "?") {
+            path = String(target[..<q])
+            query = String(target[target.index(after: q)...])
+        } else {
+            path = target
+            query = ""
+        }
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Query parameters, percent- and `+`-decoded (application/x-www-form-urlencoded rules), in order.
+    public var queryItems: [(String, String)] { FormDecoding.decode(query) }
+
+    public func queryValue(_ name: String) -> String? { queryItems.first { $0.0 == name }?.1 }
+}
+
+/// A complete response. The server adds `Content-Length`, `Date` and `Connection` itself.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(status: Int, contentType: String, body: String) {
+        self.init(status: status, headers: HTTPHeaders([("Content-Type", contentType)]), body: Array(body.utf8))
+    }
+}
+
+/// Answers one request exactly once, from any thread. The first `respond` wins; later calls are ignored.
+///
+/// A handler that cannot answer at once *parks* the request: it keeps the responder, calls `park` with a deadline,
+/// and answers later from whatever thread has the answer. A parked request costs its connection and one timer entry,
+/// never a thread.
+public protocol Responder: AnyObject, Sendable {
+    /// Sends the response (thread-safe; only the first call has an effect).
+    func respond(_ response: HTTPResponse)
+
+    /// Parks the request: if nothing has answered within `timeout` seconds, or the server is shutting down,
+    /// `onDeadline` is called on the connection's loop and its response is sent. If the client hangs up first,
+    /// `onCancel` is called instead (once), and nothing is sent. Call at most once, before or after handing the
+    /// responder to another thread.
+    func park(timeout: Double, onDeadline: @escaping @Sendable () -> HTTPResponse, onCancel: @escaping @Sendable () -> Void)
+}
+
+/// A route handler: called on the connection's event loop thread. It must not block for long; it answers through
+/// the responder, now or later.
+public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void

@@ -1,0 +1,3 @@
+// Store implementations of Chat's `Store` protocol.
+import Chat
+import CSQLite

@@ -54,7 +54,7 @@ extension StoreContract {
         XCTAssertFalse(empty.hasMore)
         XCTAssertFalse(try value(history(chat, .before(2), limit: 10)).hasMore)
         XCTAssertEqual(Set(newest.messages.map(\.id)).count, 50, "ids are unique")
-        let rooms = try value(wait { chat.rooms(completion: $0) })
+        let rooms = try value(outcome { chat.rooms(completion: $0) })
         XCTAssertEqual(rooms.first { $0.name == "general" }?.lastSeq, 1000)
     }
 
@@ -63,7 +63,7 @@ extension StoreContract {
         let chat = try service(clock: clock)
         let user = try register(chat, "retry")
         let other = try register(chat, "other")
-        _ = try value(wait { chat.createRoom(name: "side", completion: $0) })
+        _ = try value(outcome { chat.createRoom(name: "side", completion: $0) })
         let first = try value(post(chat, user, "hello", clientID: "key-1"))
         XCTAssertTrue(first.isCreated)
         XCTAssertEqual(first.message.clientID, "key-1")
@@ -114,7 +114,7 @@ extension StoreContract {
     func waitersWokenByOnePost() throws {
         let chat = try service()
         let user = try register(chat, "waker")
-        _ = try value(wait { chat.createRoom(name: "lobby", completion: $0) })
+        _ = try value(outcome { chat.createRoom(name: "lobby", completion: $0) })
         let group = DispatchGroup()
         let pages = Box<[HistoryPage]>([])
         var tickets: [WaitTicket] = []

@@ -13,21 +13,21 @@ struct StoreContract {
     }
 
     func register(_ chat: ChatService, _ name: String, _ password: String = "correct horse") throws -> User {
-        try value(wait { chat.register(username: name, password: password, completion: $0) })
+        try value(outcome { chat.register(username: name, password: password, completion: $0) })
     }
 
     func login(_ chat: ChatService, _ name: String, _ password: String = "correct horse",
                from address: String = "127.0.0.1") -> Result<Session, ChatError> {
-        wait { chat.login(username: name, password: password, clientAddress: address, completion: $0) }
+        outcome { chat.login(username: name, password: password, clientAddress: address, completion: $0) }
     }
 
     func post(_ chat: ChatService, _ user: User, _ text: String?, room: String = "general",
               clientID: String? = nil) -> Result<PostOutcome, ChatError> {
-        wait { chat.post(user: user, room: room, text: text, clientID: clientID, completion: $0) }
+        outcome { chat.post(user: user, room: room, text: text, clientID: clientID, completion: $0) }
     }
 
     func history(_ chat: ChatService, _ cursor: HistoryCursor, limit: Int, room: String = "general") -> Result<HistoryPage, ChatError> {
-        wait { chat.history(room: room, cursor: cursor, limit: limit, completion: $0) }
+        outcome { chat.history(room: room, cursor: cursor, limit: limit, completion: $0) }
     }
 
     // MARK: accounts
@@ -42,29 +42,29 @@ struct StoreContract {
         XCTAssertEqual(session.user, alice)
         XCTAssertEqual(session.expiresAt.milliseconds, clock.now().milliseconds + 3_600_000)
         XCTAssertGreaterThanOrEqual(session.token.utf8.count, 43)
-        XCTAssertEqual(try value(wait { chat.authenticate(token: session.token, completion: $0) }), alice)
+        XCTAssertEqual(try value(outcome { chat.authenticate(token: session.token, completion: $0) }), alice)
         // Wrong password and unknown user look the same.
         XCTAssertEqual(code(login(chat, "Alice_1.x-y", "wrong password")), "invalid_credentials")
         XCTAssertEqual(code(login(chat, "nobody", "correct horse")), "invalid_credentials")
-        XCTAssertEqual(code(wait { chat.authenticate(token: "not-a-token", completion: $0) }), "unauthorized")
-        XCTAssertEqual(code(wait { chat.authenticate(token: nil, completion: $0) }), "unauthorized")
+        XCTAssertEqual(code(outcome { chat.authenticate(token: "not-a-token", completion: $0) }), "unauthorized")
+        XCTAssertEqual(code(outcome { chat.authenticate(token: nil, completion: $0) }), "unauthorized")
         // A second session survives the first one's logout.
         let other = try value(login(chat, "alice_1.X-Y"))
         XCTAssertNotEqual(other.token, session.token)
-        _ = try value(wait { chat.logout(token: session.token, completion: $0) })
-        let revoked = wait { chat.authenticate(token: session.token, completion: $0) }
+        _ = try value(outcome { chat.logout(token: session.token, completion: $0) })
+        let revoked = outcome { chat.authenticate(token: session.token, completion: $0) }
         XCTAssertEqual(code(revoked), "unauthorized")
         if case .failure(let e) = revoked { XCTAssertEqual(e.kind, .unauthorized) }
-        XCTAssertEqual(try value(wait { chat.authenticate(token: other.token, completion: $0) }), alice)
+        XCTAssertEqual(try value(outcome { chat.authenticate(token: other.token, completion: $0) }), alice)
         // Expiry.
         clock.advance(seconds: 3601)
-        XCTAssertEqual(code(wait { chat.authenticate(token: other.token, completion: $0) }), "unauthorized")
+        XCTAssertEqual(code(outcome { chat.authenticate(token: other.token, completion: $0) }), "unauthorized")
     }
 
     func usernamesIgnoreCase() throws {
         let chat = try service()
         _ = try register(chat, "Bob")
-        let taken = wait { chat.register(username: "bOB", password: "another one", completion: $0) }
+        let taken = outcome { chat.register(username: "bOB", password: "another one", completion: $0) }
         XCTAssertEqual(code(taken), "username_taken")
         if case .failure(let e) = taken { XCTAssertEqual(e.kind, .conflict) }
         XCTAssertEqual(try value(login(chat, "BOB")).user.username, "Bob")
@@ -99,16 +99,16 @@ struct StoreContract {
         let chat = try service()
         let user = try register(chat, "erin")
         let cases: [(Result<User, ChatError>, String)] = [
-            (wait { chat.register(username: "", password: "long enough", completion: $0) }, "invalid_username"),
-            (wait { chat.register(username: nil, password: "long enough", completion: $0) }, "invalid_username"),
-            (wait { chat.register(username: String(repeating: "a", count: 33), password: "long enough", completion: $0) }, "invalid_username"),
-            (wait { chat.register(username: "bad name", password: "long enough", completion: $0) }, "invalid_username"),
-            (wait { chat.register(username: "frank", password: "short", completion: $0) }, "invalid_password"),
-            (wait { chat.register(username: "frank", password: String(repeating: "é", count: 129), completion: $0) }, "invalid_password"),
+            (outcome { chat.register(username: "", password: "long enough", completion: $0) }, "invalid_username"),
+            (outcome { chat.register(username: nil, password: "long enough", completion: $0) }, "invalid_username"),
+            (outcome { chat.register(username: String(repeating: "a", count: 33), password: "long enough", completion: $0) }, "invalid_username"),
+            (outcome { chat.register(username: "bad name", password: "long enough", completion: $0) }, "invalid_username"),
+            (outcome { chat.register(username: "frank", password: "short", completion: $0) }, "invalid_password"),
+            (outcome { chat.register(username: "frank", password: String(repeating: "é", count: 129), completion: $0) }, "invalid_password"),
         ]
         for (result, expected) in cases { XCTAssertEqual(code(result), expected) }
-        XCTAssertEqual(code(wait { chat.createRoom(name: "Caps", completion: $0) }), "invalid_room_name")
-        XCTAssertEqual(code(wait { chat.createRoom(name: nil, completion: $0) }), "invalid_room_name")
+        XCTAssertEqual(code(outcome { chat.createRoom(name: "Caps", completion: $0) }), "invalid_room_name")
+        XCTAssertEqual(code(outcome { chat.createRoom(name: nil, completion: $0) }), "invalid_room_name")
         let posts: [(String?, String?, String, String)] = [
             (nil, nil, "general", "invalid_text"), ("", nil, "general", "empty_text"),
             (" \n\t ", nil, "general", "empty_text"), (String(repeating: "x", count: 4001), nil, "general", "text_too_long"),
@@ -125,10 +125,10 @@ struct StoreContract {
     func rooms() throws {
         let chat = try service()
         for name in ["zeta", "alpha", "b-c", "b_c", "a1"] {
-            XCTAssertEqual(try value(wait { chat.createRoom(name: name, completion: $0) }).name, name)
+            XCTAssertEqual(try value(outcome { chat.createRoom(name: name, completion: $0) }).name, name)
         }
-        XCTAssertEqual(code(wait { chat.createRoom(name: "alpha", completion: $0) }), "room_exists")
-        let rooms = try value(wait { chat.rooms(completion: $0) })
+        XCTAssertEqual(code(outcome { chat.createRoom(name: "alpha", completion: $0) }), "room_exists")
+        let rooms = try value(outcome { chat.rooms(completion: $0) })
         XCTAssertEqual(rooms.map(\.name), ["a1", "alpha", "b-c", "b_c", "general", "zeta"])
         XCTAssertEqual(rooms.map(\.lastSeq), [0, 0, 0, 0, 0, 0])
     }

@@ -18,7 +18,7 @@ final class Box<T>: @unchecked Sendable {
 }
 
 /// Calls `body` with a completion and waits (10 s at most) for it.
-func wait<T>(file: StaticString = #filePath, line: UInt = #line,
+func outcome<T>(file: StaticString = #filePath, line: UInt = #line,
              _ body: (@escaping @Sendable (Result<T, ChatError>) -> Void) -> Void) -> Result<T, ChatError> {
     let box = Box<Result<T, ChatError>>()
     let done = DispatchSemaphore(value: 0)

@@ -116,7 +116,7 @@ enum SQL {
         """
     static let messageByClientID = """
         SELECT id, seq, text, created_at FROM messages
-        WHERE room_id = ? AND user = ? AND client_id = ? AND created_at >= ? ORDER BY seq DESC LIMIT 1
+        WHERE room_id = ? AND user = ? AND client_id = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1
         """
     static let messagesNewest = """
         SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?

@@ -60,8 +60,8 @@ final class TestClock: Sendable {
 /// A fresh directory for database files, removed by `cleanUp`.
 struct TempDir {
     let path: String
-    init() {
-        path = NSTemporaryDirectory() + "konnect-chat-tests-" + UUID().uuidString
+    init(base: String? = nil) {
+        path = (base ?? NSTemporaryDirectory()) + "/konnect-chat-tests-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
     func file(_ name: String = "chat.db") -> String { path + "/" + name }

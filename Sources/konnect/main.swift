@@ -6,6 +6,7 @@ usage: konnect <command> [options]
 
 commands:
   serve     run the chat server (konnect serve --help)
+  bench     load generator and delivery verifier (konnect bench --help)
 """
 
 let commandLine = CommandLine.arguments
@@ -14,6 +15,8 @@ let status: Int32
 switch commandLine.count > 1 ? commandLine[1] : "" {
 case "serve":
     status = runServe(arguments: rest)
+case "bench":
+    status = BenchCommand.run(rest)
 case "--help", "-h", "help":
     print(topUsage)
     status = 0

@@ -1,0 +1,138 @@
+// `konnect bench`: load generator and delivery verifier for a running Konnect server (options, usage, dispatch).
+import Foundation
+import Transport
+
+/// Flags of `konnect bench`, with each scenario's defaults.
+struct BenchOptions {
+    var scenario = ""
+    var server = "http://127.0.0.1:8080"
+    var clients = 64
+    var duration = 10.0
+    var subscribers = 1000
+    var posts = 20
+    var rooms = 1
+    var readers = 50
+    var wait = 30
+    var users = 4
+    var seed = 500
+    var loops = BenchLoops.defaultCount
+    var postTimeout = 10.0
+    var perProcess: Int? = nil
+    var serverPID: Int? = nil
+    var json = false
+    var plant: PlantedFault? = nil
+    // --worker mode (internal)
+    var worker = false
+    var workerRoom = ""
+    var workerTokens: [String] = []
+    var workerAfter = 0
+
+    static let valueFlags: Set<String> = ["server", "clients", "duration", "subscribers", "posts", "rooms", "readers", "wait",
+                                          "users", "messages", "loops", "post-timeout", "per-process", "server-pid",
+                                          "plant-fault", "room", "tokens", "after"]
+
+    init(_ raw: [String]) throws {
+        let a = try Arguments(raw, valueFlags: BenchOptions.valueFlags, switchFlags: ["help", "json", "worker"])
+        worker = a.has("worker")
+        json = a.has("json")
+        scenario = a.positional.first ?? ""
+        if a.positional.count > 1 { throw UsageError("unexpected argument '\(a.positional[1])'") }
+        server = a.string("server", server)
+        if scenario == "mixed" { clients = 16; rooms = 4 }
+        clients = try a.int("clients", clients, range: 1...19_000)
+        duration = try a.seconds("duration", duration)
+        subscribers = try a.int("subscribers", subscribers, range: 1...100_000)
+        posts = try a.int("posts", posts, range: 1...100_000)
+        rooms = try a.int("rooms", rooms, range: 1...1_000)
+        readers = try a.int("readers", readers, range: 0...19_000)
+        wait = try a.int("wait", wait, range: 1...60)
+        users = try a.int("users", users, range: 1...100)
+        seed = try a.int("messages", seed, range: 50...1_000_000)
+        loops = try a.int("loops", loops, range: 1...64)
+        postTimeout = try a.seconds("post-timeout", postTimeout)
+        if a.values["per-process"] != nil { perProcess = try a.int("per-process", 0, range: 1...18_000) }
+        if a.values["server-pid"] != nil { serverPID = try a.int("server-pid", 0, range: 1...Int(Int32.max)) }
+        if let text = a.values["plant-fault"] {
+            guard let fault = PlantedFault(rawValue: text) else { throw UsageError("--plant-fault is duplicate or gap") }
+            plant = fault
+        }
+        workerRoom = a.string("room", "")
+        workerTokens = a.string("tokens", "").split(separator: ",").map(String.init)
+        workerAfter = try a.int("after", 0)
+        if a.has("help") { scenario = "help" }
+    }
+}
+
+enum BenchCommand {
+    static let usage = """
+    usage: konnect bench [--server URL] SCENARIO [options] [--json]
+
+    Drives a running Konnect server with its own users and rooms (random prefix), measures, and verifies that
+    every reader got every seq of its room exactly once and in order and that every 201 is in history. A loss,
+    duplicate, gap or reordering fails the run (exit 1).
+
+    scenarios:
+      post      C clients post back to back for D seconds: posts/s, latency p50/p90/p99/max
+      history   C clients read pages of 50 (newest, and after= a random cursor): requests/s and latency
+      fanout    N long-polls parked on one room, P posts one at a time: delay from send until each subscriber
+                has it (p50/p99/max over every pair), misses, server RSS while parked (--server-pid)
+      mixed     posters and long-poll readers in several rooms at once for D seconds
+
+    options:
+      --server URL        the server (default http://127.0.0.1:8080; IP literals or localhost)
+      --clients C         concurrent clients: posters for post/mixed, readers for history (64; mixed 16)
+      --duration D        seconds of load for post, history, mixed (10)
+      --subscribers N     fanout long-polls (1000); past one process's open files, worker processes share them
+      --posts P           fanout posts (20)
+      --rooms R           rooms for post (1) and mixed (4)
+      --readers N         mixed: long-poll readers per room (50)
+      --messages M        history: messages seeded before reading (500)
+      --wait W            long-poll wait seconds (30)
+      --post-timeout S    fanout: seconds to wait for every subscriber before the next post (10)
+      --users U           users to register and log in (4)
+      --loops L           client event loops (one per core)
+      --per-process N     fanout: subscribers per process before using worker processes (about 18000)
+      --server-pid PID    sample the server's RSS (local servers only)
+      --json              one JSON object on stdout instead of the table
+
+    examples:
+      konnect bench post --clients 64 --duration 10
+      konnect bench --server http://127.0.0.1:8080 history --clients 64
+      konnect bench fanout --subscribers 10000 --posts 20 --server-pid $(pgrep -n konnect)
+      konnect bench mixed --rooms 8 --clients 32 --readers 100 --json
+    """
+
+    static func run(_ raw: [String]) -> Int32 {
+        let options: BenchOptions
+        do { options = try BenchOptions(raw) } catch {
+            printError("konnect bench: \(error)")
+            printError(usage)
+            return 2
+        }
+        if options.worker { return BenchWorker.run(options) }
+        _ = konnectRaiseOpenFiles()
+        let result: BenchResult
+        do {
+            let setup = try BenchSetup(url: options.server)
+            switch options.scenario {
+            case "help": print(usage); return 0
+            case "post": result = try BenchLoad.post(options, setup)
+            case "history": result = try BenchLoad.history(options, setup)
+            case "fanout": result = try BenchFanout.run(options, setup)
+            case "mixed": result = try BenchMixed.run(options, setup)
+            case "": throw UsageError("a scenario is required")
+            default: throw UsageError("unknown scenario '\(options.scenario)'")
+            }
+        } catch let error as UsageError {
+            printError("konnect bench: \(error)")
+            printError(usage)
+            return 2
+        } catch {
+            printError("konnect bench: \(error)")
+            return 1
+        }
+        print(options.json ? result.json() : result.table())
+        if !result.verified { printError("konnect bench: verification FAILED: \(result.faultCount) faults") }
+        return result.verified ? 0 : 1
+    }
+}

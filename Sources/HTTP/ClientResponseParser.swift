@@ -116,20 +116,28 @@ public struct ClientResponseParser {
         var length: Int? = nil
         var isChunked = false
         var lineStart = 0
+        // Byte-level field matching: this runs once per answer on the benchmark's hot path (no Strings).
         for i in 1..<head.count where head[i] == 10 && head[i - 1] == 13 {
-            let line = head[lineStart..<(i - 1)]
+            let line = lineStart..<(i - 1)
             lineStart = i + 1
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces().lowercased()
-            switch name {
-            case "content-length":
-                guard let n = Int(value), n >= 0, n <= ClientResponseParser.maxBody else { return "bad Content-Length" }
+            guard let colon = head[line].firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = line.lowerBound..<colon
+            var v = colon + 1
+            while v < line.upperBound, head[v] == 32 || head[v] == 9 { v += 1 }
+            let value = v..<line.upperBound
+            if matches(name, "content-length") {
+                var n = 0, digits = 0
+                for j in value where head[j] != 32 && head[j] != 9 {
+                    guard head[j] >= 48, head[j] <= 57, digits < 12 else { return "bad Content-Length" }
+                    n = n * 10 + Int(head[j] - 48)
+                    digits += 1
+                }
+                guard digits > 0, n <= ClientResponseParser.maxBody else { return "bad Content-Length" }
                 length = n
-            case "transfer-encoding": isChunked = value.hasSuffix("chunked")
-            case "connection":
-                if value.contains("close") { keepAlive = false } else if value.contains("keep-alive") { keepAlive = true }
-            default: break
+            } else if matches(name, "transfer-encoding") {
+                isChunked = contains(value, "chunked")
+            } else if matches(name, "connection") {
+                if contains(value, "close") { keepAlive = false } else if contains(value, "keep-alive") { keepAlive = true }
             }
         }
         // RFC 9112 §6.3: no body for HEAD, 1xx, 204, 304; chunked beats Content-Length; else read to the close.
@@ -145,11 +153,25 @@ public struct ClientResponseParser {
     }
 }
 
-extension String {
-    fileprivate func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
+extension ClientResponseParser {
+    /// Whether `head[range]` equals `lower` ignoring ASCII case (field names are case-insensitive, RFC 9110 §5.1).
+    func matches(_ range: Range<Int>, _ lower: StaticString) -> Bool {
+        guard range.count == lower.utf8CodeUnitCount else { return false }
+        let p = lower.utf8Start
+        for (k, i) in range.enumerated() where head[i] | 0x20 != p[k] && !(head[i] == p[k]) { return false }
+        return true
+    }
+
+    /// Whether `head[range]` contains `lower` ignoring ASCII case (a token in a field value).
+    func contains(_ range: Range<Int>, _ lower: StaticString) -> Bool {
+        let n = lower.utf8CodeUnitCount
+        guard range.count >= n else { return false }
+        let p = lower.utf8Start
+        for start in range.lowerBound...(range.upperBound - n) {
+            var k = 0
+            while k < n, head[start + k] | 0x20 == p[k] || head[start + k] == p[k] { k += 1 }
+            if k == n { return true }
+        }
+        return false
     }
 }

@@ -26,17 +26,21 @@ struct BenchOptions {
     var workerRoom = ""
     var workerTokens: [String] = []
     var workerAfter = 0
+    var last = 0
+    var checkSeqs = ""
 
     static let valueFlags: Set<String> = ["server", "clients", "duration", "subscribers", "posts", "rooms", "readers", "wait",
                                           "users", "messages", "loops", "post-timeout", "per-process", "server-pid",
-                                          "plant-fault", "room", "tokens", "after"]
+                                          "plant-fault", "room", "tokens", "after", "last"]
 
     init(_ raw: [String]) throws {
         let a = try Arguments(raw, valueFlags: BenchOptions.valueFlags, switchFlags: ["help", "json", "worker"])
         worker = a.has("worker")
         json = a.has("json")
         scenario = a.positional.first ?? ""
-        if a.positional.count > 1 { throw UsageError("unexpected argument '\(a.positional[1])'") }
+        if scenario == "check" { checkSeqs = a.positional.count > 1 ? a.positional[1] : "" }
+        let allowed = scenario == "check" ? 2 : 1
+        if a.positional.count > allowed { throw UsageError("unexpected argument '\(a.positional[allowed])'") }
         server = a.string("server", server)
         if scenario == "mixed" { clients = 16; rooms = 4 }
         clients = try a.int("clients", clients, range: 1...19_000)
@@ -59,6 +63,7 @@ struct BenchOptions {
         workerRoom = a.string("room", "")
         workerTokens = a.string("tokens", "").split(separator: ",").map(String.init)
         workerAfter = try a.int("after", 0)
+        last = try a.int("last", 0)
         if a.has("help") { scenario = "help" }
     }
 }
@@ -77,6 +82,7 @@ enum BenchCommand {
       fanout    N long-polls parked on one room, P posts one at a time: delay from send until each subscriber
                 has it (p50/p99/max over every pair), misses, server RSS while parked (--server-pid)
       mixed     posters and long-poll readers in several rooms at once for D seconds
+      check     verify a captured seq stream, no server: konnect bench check --after A --last L 1,2,3
 
     options:
       --server URL        the server (default http://127.0.0.1:8080; IP literals or localhost)
@@ -110,6 +116,7 @@ enum BenchCommand {
             return 2
         }
         if options.worker { return BenchWorker.run(options) }
+        if options.scenario == "check" { return check(options) }
         _ = konnectRaiseOpenFiles()
         let result: BenchResult
         do {
@@ -134,5 +141,22 @@ enum BenchCommand {
         print(options.json ? result.json() : result.table())
         if !result.verified { printError("konnect bench: verification FAILED: \(result.faultCount) faults") }
         return result.verified ? 0 : 1
+    }
+
+    /// `check`: the reader verifier on a comma-separated seq list (as a reader starting after `--after` would get
+    /// them), expecting every seq up to `--last`. Prints each fault; exit 1 when there is one.
+    static func check(_ o: BenchOptions) -> Int32 {
+        var verifier = DeliveryVerifier(after: o.workerAfter)
+        for item in o.checkSeqs.split(separator: ",") {
+            guard let seq = Int(item.trimmingCharacters(in: .whitespaces)) else {
+                printError("konnect bench check: '\(item)' is not a seq")
+                return 2
+            }
+            verifier.receive(seq)
+        }
+        let faults = verifier.finish(expectedLast: o.last)
+        for fault in faults { print(fault.description) }
+        print(faults.isEmpty ? "verification passed" : "verification FAILED (\(faults.count) faults)")
+        return faults.isEmpty ? 0 : 1
     }
 }

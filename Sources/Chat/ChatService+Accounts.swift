@@ -66,6 +66,9 @@ extension ChatService {
             hasher.verify(candidate, against: acceptable ? found?.passwordHash : nil) { [self] ok in
                 if ok, let found {
                     openSession(for: found.user, key: key, address: address, completion: completion)
+                } else if Validation.username(username) != nil {
+                    // No account can have this name: nothing to throttle, and no junk keys in the store.
+                    completion(.failure(.invalidCredentials))
                 } else {
                     let now = clock()
                     store.recordLoginFailure(username: key, address: address, at: now,

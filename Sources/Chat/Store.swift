@@ -55,7 +55,7 @@ public protocol Store: AnyObject, Sendable {
     /// Failure times (ascending) for the pair after `since` (exclusive: a failure exactly 15 min old has left).
     func loginFailures(username: String, address: String, since: Timestamp,
                        completion: @escaping StoreCompletion<[Timestamp]>)
-    /// Records one failure and forgets the pair's failures older than `forgetBefore`.
+    /// Records one failure and forgets failures (of any pair) older than `forgetBefore`.
     func recordLoginFailure(username: String, address: String, at: Timestamp, forgetBefore: Timestamp,
                             completion: @escaping StoreCompletion<Void>)
     func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>)

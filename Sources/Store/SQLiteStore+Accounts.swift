@@ -58,7 +58,7 @@ extension SQLiteStore {
     public func recordLoginFailure(username: String, address: String, at: Timestamp, forgetBefore: Timestamp,
                                    completion: @escaping StoreCompletion<Void>) {
         write(completion) { batch in
-            try batch.db.run(SQL.forgetLoginFailures, [.text(username), .text(address), .int(forgetBefore.milliseconds)])
+            try batch.db.run(SQL.forgetLoginFailures, [.int(forgetBefore.milliseconds)])
             try batch.db.run(SQL.insertLoginFailure, [.text(username), .text(address), .int(at.milliseconds)])
             return .success(())
         }

@@ -106,7 +106,7 @@ enum SQL {
         SELECT at FROM login_failures WHERE username_key = ? AND address = ? AND at > ? ORDER BY at
         """
     static let insertLoginFailure = "INSERT INTO login_failures (username_key, address, at) VALUES (?, ?, ?)"
-    static let forgetLoginFailures = "DELETE FROM login_failures WHERE at < ?"
+    static let forgetLoginFailures = "DELETE FROM login_failures WHERE at < ?"  // bound to `since` + 1: at ≤ since
     static let clearLoginFailures = "DELETE FROM login_failures WHERE username_key = ? AND address = ?"
 
     static let rooms = "SELECT name, created_at, last_seq FROM rooms ORDER BY name"

@@ -126,7 +126,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Calls `action` on the loop thread at `deadline` (monotonic ns). Cancel with `cancel()` on the result.
     @discardableResult
     public func schedule(at deadline: UInt64, _ action: @escaping () -> Void) -> LoopTimer {
-        let timer = LoopTimer(deadline: deadline, action: action)
+        let timer = LoopTimer(deadline: deadline, loop: self, action: action)
         timers.push(timer)
         return timer
     }
@@ -135,7 +135,7 @@ public final class EventLoop: @unchecked Sendable {
         schedule(at: monotonicNanos() &+ nanos(seconds), action)
     }
 
-    /// Pending timers (cancelled ones included until they surface).
+    /// Pending timers.
     public var timerCount: Int { timers.count }
 
     // MARK: running
@@ -172,7 +172,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     func timeoutMilliseconds() -> Int32 {
-        guard let next = timers.nextDeadline() else { return -1 }
+        guard let next = timers.nextDeadline else { return -1 }
         let current = monotonicNanos()
         if next <= current { return 0 }
         let ms = (next - current + 999_999) / 1_000_000   // round up: never wake before the deadline
@@ -181,7 +181,7 @@ public final class EventLoop: @unchecked Sendable {
 
     func runTimers() {
         while let timer = timers.popDue(now: now) {
-            if !timer.cancelled { timer.fire() }
+            timer.action()
         }
     }
 

@@ -1,4 +1,5 @@
 // End-to-end: the real server on 127.0.0.1 port 0 over real sockets — framing, pipelining, errors, HEAD, HTTP/1.0.
+import Glibc
 import XCTest
 @testable import HTTP
 import Transport
@@ -161,18 +162,29 @@ final class HTTPServerTests: XCTestCase {
             try c.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
             XCTAssertEqual(try c.readResponse().status, 200)
         }
+        let fdsBefore = openFileCount()
         let third = try RawConnection(port: server.port)
         let r = try third.readResponse()
         XCTAssertEqual(r.status, 503)
         XCTAssertEqual(r.header("Retry-After"), "1")
         XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
         XCTAssertTrue(third.waitClosed())
+        third.close()
+        XCTAssertTrue(eventually { openFileCount() == fdsBefore }, "the rejected socket is closed on the server too")
         XCTAssertEqual(server.server.openConnections, 2)
         a.close()
         XCTAssertTrue(eventually { self.server.server.openConnections == 1 })
         let fourth = try RawConnection(port: server.port)
         try fourth.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(try fourth.readResponse().status, 200, "a slot freed up")
+    }
+
+    func openFileCount() -> Int {
+        guard let dir = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(dir) }
+        var n = 0
+        while readdir(dir) != nil { n += 1 }
+        return n
     }
 
     func testIPv6Loopback() throws {

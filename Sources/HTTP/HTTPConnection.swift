@@ -83,12 +83,15 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             switch state {
             case .head:
                 if bytes.count == 0 { return }
-                if !headStarted {
-                    headStarted = true
-                    setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
-                }
                 switch parser.parse(bytes) {
-                case .incomplete: return
+                case .incomplete:
+                    // The head timeout runs from the read that brought its first bytes (a whole head in one read,
+                    // the usual case, never touches the timer).
+                    if !headStarted {
+                        headStarted = true
+                        setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
+                    }
+                    return
                 case .error(let status): reject(status: status); return
                 case .complete(let consumed): beginRequest(bytes, consumed: consumed)
                 }

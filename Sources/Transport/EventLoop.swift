@@ -131,6 +131,7 @@ public final class EventLoop: @unchecked Sendable {
         return timer
     }
 
+    @discardableResult
     public func schedule(after seconds: Double, _ action: @escaping () -> Void) -> LoopTimer {
         schedule(at: monotonicNanos() &+ nanos(seconds), action)
     }

@@ -31,10 +31,10 @@ public final class EventLoop: @unchecked Sendable {
     var registrations: [Registration] = []              // indexed by fd
     var nextID: UInt32 = 1                              // registration ids: stale events for a reused fd are ignored
     var timers = TimerHeap()
-    let pending = Mutex<[@Sendable () -> Void]>([])     // closures from other threads
+    let pending = Locked<[@Sendable () -> Void]>([])    // closures from other threads
     let wakePending = Atomic<Bool>(false)               // coalesces eventfd writes
     let stopRequested = Atomic<Bool>(false)
-    nonisolated(unsafe) var thread: pthread_t = 0
+    let thread = Atomic<UInt>(0)                        // the owning pthread, for `inLoop`
     let eventsBuffer = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     let dataBuffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
 
@@ -64,7 +64,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True on the loop's own thread.
-    public var inLoop: Bool { pthread_equal(pthread_self(), thread) != 0 }
+    public var inLoop: Bool { pthread_equal(pthread_self(), thread.load(ordering: .relaxed)) != 0 }
 
     // MARK: file events
 
@@ -149,7 +149,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs until `stop`. Call on the thread that owns the loop (see `startThread`).
     public func run() {
-        thread = pthread_self()
+        thread.store(pthread_self(), ordering: .relaxed)
         while !stopRequested.load(ordering: .relaxed) {
             let n = konnect_epoll_wait(epfd, eventsBuffer, dataBuffer, 256, timeoutMilliseconds())
             now = monotonicNanos()
@@ -195,7 +195,7 @@ public final class EventLoop: @unchecked Sendable {
             box.body()
             return nil
         }, box.toOpaque())
-        thread = tid        // the same value `run` stores; set here too so `inLoop` is right at once
+        thread.store(tid, ordering: .relaxed)   // the value `run` stores too; set here so `inLoop` is right at once
         joinable = tid
     }
 

@@ -27,7 +27,7 @@ final class EventLoopTests: XCTestCase {
         let loop = try EventLoop()
         loop.startThread()
         defer { loop.stop(); loop.join() }
-        let fired = Mutex<[Int]>([])
+        let fired = Locked<[Int]>([])
         let done = DispatchSemaphore(value: 0)
         loop.execute {
             let base = monotonicNanos()

@@ -116,7 +116,7 @@ final class TestServer: @unchecked Sendable {
 
 /// The responders of parked requests, for answering them from the test thread.
 final class ParkBox: @unchecked Sendable {
-    let responders = Mutex<[Responder]>([])
+    let responders = Locked<[Responder]>([])
     let cancels = Atomic<Int>(0)
     func add(_ r: Responder) { responders.withLock { $0.append(r) } }
     func take() -> Responder? { responders.withLock { $0.isEmpty ? nil : $0.removeFirst() } }

@@ -159,6 +159,11 @@ public final class EventLoop: @unchecked Sendable {
             runTimers()
             beforeSleep?()
         }
+        // Stopped: drop what the loop holds (timer closures, handlers, queued work) so owner ↔ loop cycles end.
+        timers.removeAll()
+        registrations.removeAll()
+        beforeSleep = nil
+        pending.withLock { $0.removeAll() }
     }
 
     @inline(__always)

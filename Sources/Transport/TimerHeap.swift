@@ -24,6 +24,11 @@ struct TimerHeap {
 
     var nextDeadline: UInt64? { items.first?.deadline }
 
+    mutating func removeAll() {
+        for timer in items { timer.heapIndex = -1 }
+        items.removeAll()
+    }
+
     mutating func push(_ timer: LoopTimer) {
         timer.heapIndex = items.count
         items.append(timer)

@@ -8,7 +8,10 @@ final class HTTPServerTests: XCTestCase {
     var server: TestServer!
 
     override func setUpWithError() throws { server = try TestServer() }
-    override func tearDown() { server?.stop() }
+    override func tearDown() {
+        server?.stop()
+        server = nil      // XCTest keeps test-case instances alive: release the server with its loops
+    }
 
     func testThreePipelinedRequestsInOneWriteAreAnsweredInOrder() throws {
         let c = try RawConnection(port: server.port)

@@ -1,0 +1,121 @@
+// A real `konnect serve` process killed with SIGKILL after a burst of 201s: on restart every acknowledged message
+// is there (contract: "after a 201, no crash of the server process … loses it") and old tokens still work.
+import XCTest
+import Foundation
+import Synchronization
+import Glibc
+import HTTP
+
+/// The `konnect` binary built next to the test bundle, run as a child process on a free loopback port.
+final class KonnectProcess {
+    let process = Process()
+    let port: Int
+
+    static var binary: URL {
+        let beside = Bundle(for: KonnectProcess.self).bundleURL.deletingLastPathComponent().appendingPathComponent("konnect")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        // On Linux the test bundle may be the main bundle: look beside the running xctest executable's folder too.
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("konnect")
+    }
+
+    init(db: String, log: URL) throws {
+        port = try KonnectProcess.freePort()
+        process.executableURL = KonnectProcess.binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db]
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try waitUntilHealthy()
+    }
+
+    func waitUntilHealthy(timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            guard process.isRunning else { throw HTTPClientError("konnect exited with \(process.terminationStatus)") }
+            let client = HTTPClient(host: "127.0.0.1", port: port, timeout: 2)
+            if let r = try? client.request("GET", "/health"), r.status == 200 { client.close(); return }
+            client.close()
+            usleep(50_000)
+        }
+        throw HTTPClientError("konnect did not become healthy on port \(port)")
+    }
+
+    func kill(_ signal: Int32 = SIGKILL) {
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Binds port 0 on loopback, reads the port the kernel chose, and closes it again for the child to take.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HTTPClientError("socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw HTTPClientError("bind failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+final class CrashRecoveryTests: XCTestCase {
+    func testSIGKILLAfterABurstLosesNoAcknowledgedMessage() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: KonnectProcess.binary.path),
+                          "konnect binary not built beside the tests: \(KonnectProcess.binary.path)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("konnect.db").path, log = dir.appendingPathComponent("konnect.log")
+
+        var server = try KonnectProcess(db: db, log: log)
+        var setup = APIClient(port: server.port, timeout: 10)
+        XCTAssertEqual(try setup.post("/register", json: ["username": "alice", "password": "password123"]).status, 201)
+        try setup.login("alice", "password123")
+        let token = try XCTUnwrap(setup.token)
+
+        // 8 threads post as fast as they can; once 300 have been acknowledged the server is killed mid-burst.
+        let acknowledged = Mutex<[Int: String]>([:])     // seq → text, from 201 answers only
+        let killed = Atomic<Bool>(false)
+        let port = server.port, process = server
+        concurrently(8) { t in
+            let c = APIClient(port: port, timeout: 5)
+            c.token = token
+            var i = 0
+            while !killed.load(ordering: .relaxed) {
+                i += 1
+                let text = "t\(t)-\(i)"
+                guard let r = try? c.post("/messages", json: ["text": text]), r.status == 201,
+                      let seq = (r.json["message"] as? [String: Any])?["seq"] as? Int else { continue }
+                let count = acknowledged.withLock { $0[seq] = text; return $0.count }
+                if count >= 300, !killed.exchange(true, ordering: .relaxed) { process.kill() }
+            }
+            c.close()
+        }
+        let acked = acknowledged.withLock { $0 }
+        XCTAssertGreaterThanOrEqual(acked.count, 300)
+
+        server = try KonnectProcess(db: db, log: log)
+        defer { server.kill(SIGTERM) }
+        setup = APIClient(port: server.port, timeout: 10)
+        setup.token = token                                  // issued before the crash
+        XCTAssertEqual(try setup.get("/me").status, 200, "a token from before the crash still works")
+        var stored: [Int: String] = [:], after = 0
+        while true {
+            let page = try setup.get("/messages?after=\(after)&limit=200")
+            XCTAssertEqual(page.status, 200)
+            for m in page.messages { stored[m["seq"] as? Int ?? -1] = m["text"] as? String }
+            guard let last = page.seqs.last else { break }
+            after = last
+        }
+        for (seq, text) in acked { XCTAssertEqual(stored[seq], text, "acknowledged seq \(seq) lost or changed") }
+        XCTAssertEqual(stored.keys.sorted(), Array(1...max(1, stored.count)), "seqs are gap-free")
+    }
+}

@@ -33,7 +33,7 @@ extension ChatRoutes {
                     w.beginObject()
                     w.key("token"); w.string(session.token)
                     w.key("token_type"); w.string("Bearer")
-                    w.key("expires_at"); w.string(session.expiresAt.rfc3339)
+                    w.key("expires_at"); w.time(session.expiresAt)
                     w.key("user"); ChatJSON.user(session.user, into: &w)
                     w.endObject()
                     return APIResponse.json(200, w.bytes)

@@ -4,7 +4,7 @@ import Chat
 
 /// Builds one JSON document into a byte buffer. Callers write keys and values in order; commas are automatic.
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []             // the document so far; extensions append to it after `beginRawValue`
     private var needsComma = false      // true after a value inside the current object or array
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
@@ -34,6 +34,9 @@ struct JSONWriter {
     mutating func rawBytes(_ value: [UInt8]) { separator(); bytes.append(contentsOf: value); needsComma = true }
     mutating func raw(_ value: String) { separator(); bytes.append(contentsOf: value.utf8); needsComma = true }
 
+    /// For extensions that append one value's bytes themselves.
+    mutating func beginRawValue() { separator(); needsComma = true }
+
     private mutating func separator() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
@@ -60,14 +63,14 @@ enum ChatJSON {
     static func user(_ user: User, into w: inout JSONWriter) {
         w.beginObject()
         w.key("username"); w.string(user.username)
-        w.key("created_at"); w.string(user.createdAt.rfc3339)
+        w.key("created_at"); w.time(user.createdAt)
         w.endObject()
     }
 
     static func room(_ room: Room, into w: inout JSONWriter) {
         w.beginObject()
         w.key("name"); w.string(room.name)
-        w.key("created_at"); w.string(room.createdAt.rfc3339)
+        w.key("created_at"); w.time(room.createdAt)
         w.key("last_seq"); w.int(room.lastSeq)
         w.endObject()
     }
@@ -79,7 +82,7 @@ enum ChatJSON {
         w.key("seq"); w.int(m.seq)
         w.key("user"); w.string(m.user)
         w.key("text"); w.string(m.text)
-        w.key("created_at"); w.string(m.createdAt.rfc3339)
+        w.key("created_at"); w.time(m.createdAt)
         w.key("client_id"); w.optionalString(m.clientID)
         w.endObject()
     }

@@ -48,33 +48,37 @@ struct RequestBody {
         }
     }
 
-    /// RFC 8259: the body must be one JSON object in UTF-8. Foundation's parser is lenient (it may accept invalid
-    /// UTF-8 or NaN), so UTF-8 is checked first and every field's type is checked after.
+    /// RFC 8259: the body must be one JSON object in UTF-8 (checked first: invalid UTF-8 is `invalid_json`).
+    /// JSONDecoder, not JSONSerialization: the latter silently drops U+FEFF inside strings, which would store a
+    /// different text than was sent. Fields that are not strings (or strings it cannot represent, such as a lone
+    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers.
     static func parseJSON(_ body: [UInt8]) -> Result<RequestBody, Refusal> {
         if body.isEmpty { return .success(RequestBody()) }
         guard String(validating: body, as: UTF8.self) != nil else {
             return .refuse(APIResponse.invalid("invalid_json", "the body is not valid UTF-8"))
         }
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body), options: [])
+            let object = try JSONDecoder().decode([String: JSONField].self, from: Data(body))
+            return .success(RequestBody(fields: object.mapValues(\.value)))
         } catch {
-            return .refuse(APIResponse.invalid("invalid_json", "the body is not valid JSON"))
+            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object (RFC 8259)"))
         }
-        guard let dictionary = object as? [String: Any] else {
-            return .refuse(APIResponse.invalid("invalid_json", "the body must be a JSON object"))
+    }
+}
+
+/// One member of a JSON body object: a string, null (absent), or anything else (invalid).
+struct JSONField: Decodable {
+    var value: FieldValue
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            value = .absent
+        } else if let string = try? container.decode(String.self) {
+            value = .string(string)
+        } else {
+            value = .invalid
         }
-        var fields: [String: FieldValue] = [:]
-        for (name, value) in dictionary {
-            if value is NSNull {
-                fields[name] = .absent
-            } else if let s = value as? String, !(value is NSNumber) {
-                fields[name] = .string(s)
-            } else {
-                fields[name] = .invalid
-            }
-        }
-        return .success(RequestBody(fields: fields))
     }
 }
 

@@ -35,7 +35,11 @@ final class BadInputTests: XCTestCase {
             XCTAssertProblem(try c.post("/messages", type: "application/json", body: Array("{\"text\":\"".utf8) + bytes + Array("\"}".utf8)),
                              400, "invalid_json")
         }
-        XCTAssertProblem(try c.post("/messages", type: "application/json", body: Array(#"{"text":"\ud800"}"#.utf8)), 400, "invalid_json")
+        // A lone surrogate escape is no Unicode text: the field is invalid (RFC 8259 §8.2).
+        XCTAssertProblem(try c.post("/messages", type: "application/json", body: Array(#"{"text":"\ud800"}"#.utf8)), 400, "invalid_text")
+        // Deep nesting is refused, not a stack overflow.
+        let deep = Array(#"{"text":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 60_000) + [UInt8(ascii: "}")]
+        XCTAssertProblem(try c.post("/messages", type: "application/json", body: deep), 400, "invalid_json")
         XCTAssertProblem(try c.post("/messages", json: ["text": "nul\u{0}byte"]), 400, "invalid_text")
         let page = try c.get("/messages?limit=200")
         XCTAssertEqual(page.messages.compactMap { $0["text"] as? String }, expected)

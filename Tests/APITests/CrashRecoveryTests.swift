@@ -7,7 +7,7 @@ import Glibc
 import HTTP
 
 /// The `konnect` binary built next to the test bundle, run as a child process on a free loopback port.
-final class KonnectProcess {
+final class KonnectProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 

@@ -78,8 +78,7 @@ final class APIClient: @unchecked Sendable {
     }
 
     func post(_ target: String, json: [String: Any], headers: [(String, String)] = []) throws -> HTTPResponse {
-        let body = try JSONSerialization.data(withJSONObject: json)
-        return try send("POST", target, headers: headers + [("Content-Type", "application/json")], body: [UInt8](body))
+        try send("POST", target, headers: headers + [("Content-Type", "application/json")], body: Array(encodeJSON(json).utf8))
     }
 
     func post(_ target: String, form: String, headers: [(String, String)] = []) throws -> HTTPResponse {
@@ -104,7 +103,8 @@ final class APIClient: @unchecked Sendable {
 
 extension HTTPResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
-    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    /// Decoded losslessly (JSONDecoder; JSONSerialization drops U+FEFF inside strings).
+    var json: [String: Any] { (try? JSONDecoder().decode(JSONValue.self, from: Data(body)))?.any as? [String: Any] ?? [:] }
     /// The problem's `code`, nil when the body is not a problem.
     var code: String? { json["code"] as? String }
     var messages: [[String: Any]] { json["messages"] as? [[String: Any]] ?? [] }
@@ -143,4 +143,44 @@ func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         Thread { body(i); group.leave() }.start()
     }
     group.wait()
+}
+
+/// Any JSON value, for decoding responses without losing a character.
+enum JSONValue: Decodable {
+    case string(String), number(Double), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    /// As Foundation-style values: String, Int (integral numbers), Double, Bool, NSNull, arrays, dictionaries.
+    var any: Any {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) as Any : n as Any
+        case .bool(let b): return b
+        case .null: return NSNull()
+        case .array(let a): return a.map(\.any)
+        case .object(let o): return o.mapValues(\.any)
+        }
+    }
+}
+
+/// Encodes test bodies by hand (strings through the server's own `jsonString` escaper; numbers, arrays, objects).
+func encodeJSON(_ value: Any) -> String {
+    switch value {
+    case let s as String: return jsonString(s)
+    case let n as Int: return String(n)
+    case let b as Bool: return b ? "true" : "false"
+    case is NSNull: return "null"
+    case let a as [Any]: return "[" + a.map(encodeJSON).joined(separator: ",") + "]"
+    case let o as [String: Any]: return "{" + o.map { jsonString($0.key) + ":" + encodeJSON($0.value) }.joined(separator: ",") + "}"
+    default: return "null"
+    }
 }

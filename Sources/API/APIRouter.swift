@@ -13,6 +13,8 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     options.metrics.addGauge("konnect_parked_polls", help: "Long-polls currently held waiting for a message.") {
         chat.parkedWaiters
     }
+    options.metrics.addGauge("konnect_messages_stored_total", help: "Messages durably stored by this process since start.",
+                             type: "counter") { chat.messagesStored }
 
     router.add("GET", "/", files.handler(for: "index.html"))
     router.add("GET", "/health", service.health)

@@ -5,7 +5,7 @@ import Chat
 extension ChatRoutes {
     /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry.
     var post: HTTPHandler {
-        { [chat, lastSeqs, metrics] request, responder in
+        { [chat, lastSeqs] request, responder in
             self.authenticated(request, responder) { user in
                 guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
                 let query = FormFields.decode(Array(request.query.utf8))
@@ -26,7 +26,7 @@ extension ChatRoutes {
                     APIResponse.answer(responder, result) { outcome in
                         let (status, message): (Int, Message)
                         switch outcome {
-                        case .created(let m): (status, message) = (201, m); metrics.messageStored()
+                        case .created(let m): (status, message) = (201, m)
                         case .replayed(let m): (status, message) = (200, m)
                         }
                         lastSeqs.observe(room: message.room, lastSeq: message.seq)

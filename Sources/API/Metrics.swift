@@ -11,12 +11,11 @@ public final class Metrics: Sendable {
     struct Series: Hashable { var route: String; var method: String }
     struct Counter: Hashable { var series: Series; var status: Int }
     struct Histogram { var counts: [Int]; var sum: Double; var count: Int }
-    struct Gauge { var name: String; var help: String; var read: @Sendable () -> Int }
+    struct Gauge { var name: String; var help: String; var type: String; var read: @Sendable () -> Int }
 
     struct State {
         var requests: [Counter: Int] = [:]
         var latency: [Series: Histogram] = [:]
-        var messagesStored = 0
         var gauges: [Gauge] = []
     }
 
@@ -40,15 +39,14 @@ public final class Metrics: Sendable {
         }
     }
 
-    /// A value read at scrape time (parked polls, open connections).
-    public func addGauge(_ name: String, help: String, _ read: @escaping @Sendable () -> Int) {
+    /// A value read at scrape time (parked polls, open connections); `type` "counter" for totals kept elsewhere
+    /// (messages stored, counted by the domain).
+    public func addGauge(_ name: String, help: String, type: String = "gauge", _ read: @escaping @Sendable () -> Int) {
         state.withLock { s in
             s.gauges.removeAll { $0.name == name }
-            s.gauges.append(Gauge(name: name, help: help, read: read))
+            s.gauges.append(Gauge(name: name, help: help, type: type, read: read))
         }
     }
-
-    func messageStored() { state.withLock { $0.messagesStored += 1 } }
 
     /// The exposition text; series sorted so scrapes are stable.
     public func render() -> String {
@@ -71,11 +69,8 @@ public final class Metrics: Sendable {
             out += "konnect_http_request_duration_seconds_sum{\(labels)} \(h.sum)\n"
             out += "konnect_http_request_duration_seconds_count{\(labels)} \(h.count)\n"
         }
-        out += "# HELP konnect_messages_stored_total Messages durably stored by this process since start.\n"
-        out += "# TYPE konnect_messages_stored_total counter\n"
-        out += "konnect_messages_stored_total \(s.messagesStored)\n"
         for gauge in s.gauges {
-            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(gauge.read())\n"
+            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) \(gauge.type)\n\(gauge.name) \(gauge.read())\n"
         }
         return out
     }

@@ -99,7 +99,14 @@ extension ChatRoutes {
         let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages, room = query.room
         responder.park(timeout: query.wait, onDeadline: {
             chat.cancelWait(ticket)
-            // Nothing newer than `after` was posted (else onReady had answered): an empty page.
+            // Nothing newer than `after` was posted (else onReady had answered): an empty page. The room's
+            // last_seq comes from the cache; if the read started at park time has not landed, ask once more (the
+            // SQLite store answers reads synchronously).
+            if lastSeqs.value(room: room) == nil {
+                chat.history(room: room, cursor: .newest, limit: 1) { result in
+                    if case .success(let page) = result { lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
+                }
+            }
             let page = HistoryPage(room: room, messages: [], hasMore: false, lastSeq: lastSeqs.value(room: room) ?? after)
             return APIResponse.json(200, pages.encoded(page))
         }, onCancel: {

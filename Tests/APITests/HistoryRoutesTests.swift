@@ -2,6 +2,7 @@
 import XCTest
 import Synchronization
 import HTTP
+import Chat
 
 final class HistoryRoutesTests: XCTestCase {
     var stack: TestStack!
@@ -158,5 +159,60 @@ final class HistoryRoutesTests: XCTestCase {
             XCTAssertEqual(seen.withLock { $0[r] }, Array(1...total), "reader \(r)")
         }
         XCTAssertEqual(try posters[0].get("/messages?limit=1").json["last_seq"] as? Int, total)
+    }
+
+    func testDeadlineAnswerHasTheRoomsLastSeqEvenForPostsMadeBehindTheAPI() throws {
+        let c = try stack.user("erin")
+        // Two posts straight through the domain: the API has not seen this room's seq yet.
+        let user = User(username: "erin", createdAt: Timestamp(milliseconds: 0))
+        for text in ["a", "b"] {
+            let done = DispatchSemaphore(value: 0)
+            stack.chat.post(user: user, room: "general", text: text, clientID: nil) { _ in done.signal() }
+            done.wait()
+        }
+        let r = try c.get("/messages?after=5&wait=1")     // ahead of the room: last_seq must still be the real one
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.seqs, [])
+        XCTAssertEqual(r.json["last_seq"] as? Int, 2)
+    }
+
+    func testClientHangingUpCancelsItsWait() throws {
+        let c = try stack.user("frank")
+        let token = c.token
+        Thread { [port = stack.port] in
+            let poller = APIClient(port: port, timeout: 0.5)     // gives up (closes) long before the 30 s wait
+            poller.token = token
+            _ = try? poller.get("/messages?after=0&wait=30")
+            poller.close()
+        }.start()
+        let deadline = Date().addingTimeInterval(10)
+        while stack.chat.parkedWaiters == 0 && Date() < deadline { usleep(5_000) }
+        XCTAssertEqual(stack.chat.parkedWaiters, 1)
+        while stack.chat.parkedWaiters > 0 && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(stack.chat.parkedWaiters, 0, "the hang-up should cancel the waiter")
+    }
+
+    func testShutdownAnswersParkedPollsAtOnceWithAnEmptyList() throws {
+        let c = try stack.user("gina")
+        try c.say("one")
+        let token = c.token
+        let answer = Mutex<HTTPResponse?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread { [port = stack.port] in
+            let poller = APIClient(port: port, timeout: 30)
+            poller.token = token
+            answer.withLock { $0 = try? poller.get("/messages?after=1&wait=30") }
+            done.signal()
+        }.start()
+        let deadline = Date().addingTimeInterval(10)
+        while stack.chat.parkedWaiters == 0 && Date() < deadline { usleep(5_000) }
+        let start = Date()
+        stack.stop()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        let r = try XCTUnwrap(answer.withLock { $0 })
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.seqs, [])
+        XCTAssertEqual(r.json["last_seq"] as? Int, 1)
     }
 }

@@ -1,5 +1,6 @@
 // Test helper: the whole stack in-process (SQLite in a temp dir → ChatService → API router → HTTPServer on port 0).
 import Foundation
+import Synchronization
 import XCTest
 @testable import API
 import Chat
@@ -46,7 +47,11 @@ final class TestStack: @unchecked Sendable {
         return c
     }
 
+    private let stopped = Mutex(false)
+
+    /// Shuts the server down (once) and deletes the database directory.
     func stop() {
+        guard stopped.withLock({ let was = $0; $0 = true; return !was }) else { return }
         server.shutdown()
         try? FileManager.default.removeItem(at: directory)
     }

@@ -103,7 +103,8 @@ final class ServiceRoutesTests: XCTestCase {
     }
 }
 
-/// A store that forwards to SQLite but can be told to stop answering pings (to see /health's 503).
+/// A store that forwards to SQLite but can be told to stop answering pings (to see /health's 503). It mirrors
+/// Chat's `Store` protocol: when that protocol changes, this forwarding changes with it.
 final class FlakyStore: Store, @unchecked Sendable {
     let inner: Store
     let down = Atomic<Bool>(false)
@@ -127,12 +128,9 @@ final class FlakyStore: Store, @unchecked Sendable {
         inner.user(tokenHash: tokenHash, now: now, completion: completion)
     }
     func deleteToken(hash: [UInt8], completion: @escaping StoreCompletion<Void>) { inner.deleteToken(hash: hash, completion: completion) }
-    func loginFailures(username: String, address: String, since: Timestamp, completion: @escaping StoreCompletion<[Timestamp]>) {
-        inner.loginFailures(username: username, address: address, since: since, completion: completion)
-    }
-    func recordLoginFailure(username: String, address: String, at: Timestamp, forgetBefore: Timestamp,
-                            completion: @escaping StoreCompletion<Void>) {
-        inner.recordLoginFailure(username: username, address: address, at: at, forgetBefore: forgetBefore, completion: completion)
+    func claimLoginAttempt(username: String, address: String, at: Timestamp, since: Timestamp, limit: Int,
+                           completion: @escaping StoreCompletion<[Timestamp]?>) {
+        inner.claimLoginAttempt(username: username, address: address, at: at, since: since, limit: limit, completion: completion)
     }
     func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>) {
         inner.clearLoginFailures(username: username, address: address, completion: completion)

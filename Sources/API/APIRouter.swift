@@ -6,7 +6,7 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat, metrics: options.metrics)
+    let routes = ChatRoutes(chat: chat)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
 
@@ -49,14 +49,10 @@ public func staticFileRoutes(options: APIOptions) -> [String] {
 /// State shared by the Accounts, Rooms and Messages handlers.
 final class ChatRoutes: Sendable {
     let chat: ChatService
-    let metrics: Metrics
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
 
-    init(chat: ChatService, metrics: Metrics) {
-        self.chat = chat
-        self.metrics = metrics
-    }
+    init(chat: ChatService) { self.chat = chat }
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
     static func bearerToken(_ request: HTTPRequest) -> String? {

@@ -11,17 +11,19 @@ final class KonnectProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 
+    /// KONNECT_BIN overrides (e.g. a release build for benchmarks).
     static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["KONNECT_BIN"] { return URL(fileURLWithPath: path) }
         let beside = Bundle(for: KonnectProcess.self).bundleURL.deletingLastPathComponent().appendingPathComponent("konnect")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         // On Linux the test bundle may be the main bundle: look beside the running xctest executable's folder too.
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("konnect")
     }
 
-    init(db: String, log: URL) throws {
+    init(db: String, log: URL, extra: [String] = []) throws {
         port = try KonnectProcess.freePort()
         process.executableURL = KonnectProcess.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db]
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db] + extra
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

@@ -44,12 +44,14 @@ class Server:
 
     def start(self, timeout=20):
         # A just-closed port can stay busy for a moment; retry binding it for a few seconds.
+        if not os.access(self.binary, os.X_OK):
+            raise AssertionError(f"KONNECT_BIN {self.binary!r} is not an executable")
         deadline = time.monotonic() + timeout
         while True:
             try:
                 return self._start_once(deadline)
             except OSError:
-                if time.monotonic() > deadline:
+                if not self.port or time.monotonic() > deadline:  # only a restart on a fixed port waits
                     raise
                 time.sleep(0.25)
 

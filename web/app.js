@@ -44,6 +44,7 @@
   }
 
   function showAuth(message) {
+    setMode('login');
     $('chat').hidden = true;
     $('auth').hidden = false;
     $('net-status').hidden = true;

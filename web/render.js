@@ -6,7 +6,7 @@ window.Konnect = window.Konnect || {};
   const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
   const TRAILING = /[.,;:!?)\]}'"»”’]+$/;
   const GROUP_GAP_MS = 5 * 60 * 1000;
-  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
   const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
   /** Text as a fragment of text nodes and links. Never parses HTML: `<script>` stays characters. */

@@ -67,6 +67,26 @@ def exchange(alice, bob):
     step("emoji picker inserts at the cursor; emoji travel intact")
 
 
+def unread_title(alice, bob):
+    """With bob's tab in the background, the title counts alice's new messages; back in front it resets."""
+    chat_tab = bob.driver.current_window_handle
+    bob.driver.switch_to.new_window("tab")
+    wait_for(lambda: bob_title(bob, chat_tab) == "Konnect", 3, "bob's chat tab titled Konnect")
+    alice.type_and_send("are you there?")
+    alice.type_and_send("ping")
+    wait_for(lambda: bob_title(bob, chat_tab) == "(2) Konnect", 3, "'(2) Konnect' in bob's hidden tab")
+    bob.driver.close()
+    bob.driver.switch_to.window(chat_tab)
+    bob.driver.execute_cdp_cmd("Page.bringToFront", {})
+    wait_for(lambda: bob.driver.title == "Konnect", 3, "title reset when the tab is visible again")
+    step("a hidden tab counts unread messages in its title: (2) Konnect")
+
+
+def bob_title(page, handle):
+    targets = page.driver.execute_cdp_cmd("Target.getTargets", {})["targetInfos"]
+    return next((t["title"] for t in targets if t["targetId"] == handle), None)
+
+
 def xss(alice, bob):
     payloads = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script><b>bold?</b>"]
     for text in payloads:
@@ -110,12 +130,14 @@ def restart(server, alice, bob, api_bob):
     server.stop()
     wait_for(lambda: alice.offline_banner() and bob.offline_banner(), 15, "'offline — reconnecting' on both pages")
     assert "offline — reconnecting" in alice.el("#net-status").text
+    os.makedirs(SCREENSHOTS, exist_ok=True)
     step("both pages show 'offline — reconnecting' while the server is down")
 
     alice.type_and_send("sent while the server was down")
     wait_for(lambda: alice.pending() == ["sent while the server was down"], 3, "pending bubble")
     wait_for(lambda: "waiting for connection" in alice.el("#pending").text, 10, "pending state shown")
     time.sleep(1.5)  # let a retry or two fail
+    alice.driver.save_screenshot(os.path.join(SCREENSHOTS, "offline-light-desktop.png"))
     server.start()
     api_bob.post("general", "posted by the API right after the restart")
     for page in (alice, bob):
@@ -179,6 +201,10 @@ def sessions(server, alice, bob):
     assert alice.js("return localStorage.getItem('konnect.token')") is None
     wait_for(lambda: Api(server, token).call("GET", "/me", expect=(200, 401))[0] == 401, 5, "token revoked")
     step("log out clears the token and revokes it on the server")
+    for theme, label, width, height, mobile in (("light", "desktop", 1280, 800, False), ("dark", "phone", 360, 740, True)):
+        alice.js("document.documentElement.dataset.theme = arguments[0]", theme)
+        alice.viewport(width, height, mobile)
+        alice.driver.save_screenshot(os.path.join(SCREENSHOTS, f"login-{theme}-{label}.png"))
 
 
 def main():
@@ -204,6 +230,7 @@ def main():
         api_bob = Api(server).sign_up("bob_api", PASSWORD)
 
         exchange(alice, bob)
+        unread_title(alice, bob)
         xss(alice, bob)
         history(alice, seeder)
         restart(server, alice, bob, api_bob)

@@ -143,6 +143,12 @@
     setupComposer(drawer);
     $('tab-login').addEventListener('click', () => setMode('login'));
     $('tab-register').addEventListener('click', () => setMode('register'));
+    document.querySelector('.tabs').addEventListener('keydown', (event) => {
+      // WAI-ARIA tabs pattern: arrow keys move between the two tabs.
+      if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+      setMode(mode === 'login' ? 'register' : 'login');
+      $(mode === 'login' ? 'tab-login' : 'tab-register').focus();
+    });
     $('auth-form').addEventListener('submit', submitAuth);
     $('logout').addEventListener('click', logout);
     watchForSleep();

@@ -27,8 +27,10 @@ window.Konnect = window.Konnect || {};
     const chat = document.getElementById('chat');
     const menu = document.getElementById('menu');
     const backdrop = document.getElementById('backdrop');
+    const conversation = document.querySelector('.conversation');
     const set = (open) => {
       chat.classList.toggle('drawer-open', open);
+      conversation.inert = open;  // keyboard focus stays in the open drawer
       menu.setAttribute('aria-expanded', String(open));
       backdrop.hidden = !open;
       if (open) {
@@ -37,6 +39,8 @@ window.Konnect = window.Konnect || {};
       }
     };
     menu.addEventListener('click', () => set(!chat.classList.contains('drawer-open')));
+    // Widening the window past the breakpoint turns the drawer back into a sidebar: close it (and un-inert).
+    matchMedia('(max-width: 767px)').addEventListener('change', (event) => { if (!event.matches) set(false); });
     backdrop.addEventListener('click', () => set(false));
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && chat.classList.contains('drawer-open')) { set(false); menu.focus(); }
@@ -76,6 +80,9 @@ window.Konnect = window.Konnect || {};
       const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 }[event.key];
       if (step && i >= 0) { event.preventDefault(); all[(i + step + all.length) % all.length].focus(); }
       if (event.key === 'Escape') { event.stopPropagation(); set(false); button.focus(); }
+    });
+    panel.addEventListener('focusout', (event) => {
+      if (!panel.contains(event.relatedTarget) && event.relatedTarget !== button) set(false);
     });
     document.addEventListener('pointerdown', (event) => {
       if (!panel.hidden && !panel.contains(event.target) && !button.contains(event.target)) set(false);

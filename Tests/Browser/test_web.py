@@ -37,6 +37,8 @@ def exchange(alice, bob):
     alice.type_and_send("hello bob 👋")
     took = seen_within(bob, "hello bob 👋", 1.0)
     step(f"bob sees alice's message after {took * 1000:.0f} ms")
+    wait_for(lambda: "alice: hello bob 👋" in bob.el("#announcer").get_attribute("textContent"), 2, "aria-live note")
+    assert bob.el("#announcer").get_attribute("aria-live") == "polite"
     bob.type_and_send("hi alice!\nsecond line")
     took = seen_within(alice, "hi alice!\nsecond line", 1.0)
     step(f"alice sees bob's two-line message after {took * 1000:.0f} ms")

@@ -132,7 +132,10 @@
       if (now - last > SLEEP_GAP_MS && session) { K.waker.wake(); session.reconnected(); }
       last = now;
     }, 5000);
+    // Network change: a held poll may be on a dead connection either way, so start afresh (and on 'offline'
+    // the failing retry shows the banner at once instead of after the poll's timeout).
     addEventListener('online', () => { K.waker.wake(); if (session) session.reconnected(); });
+    addEventListener('offline', () => { if (session) session.reconnected(); });
     document.addEventListener('visibilitychange', () => { if (!document.hidden) K.waker.wake(); });
   }
 

@@ -160,6 +160,25 @@ def restart(server, alice, bob, api_bob):
     step(f"after the restart both pages show the room's {len(stored)} messages exactly once, in order")
 
 
+def network_drop(alice, bob):
+    """Bob's network goes away (as on a train, or a sleeping laptop): he catches up by `after=` when it returns."""
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    bob.driver.execute_cdp_cmd("Network.enable", {})
+    bob.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": True})
+    wait_for(bob.offline_banner, 10, "bob offline banner while his network is down")
+    for text in ("missed one", "missed two"):
+        alice.type_and_send(text)
+        seen_within(alice, text, 2)
+    time.sleep(1)
+    assert not bob.shown("missed one"), "bob received a message with the network down"
+    bob.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": False})
+    for text in ("missed one", "missed two"):
+        wait_for(lambda t=text: bob.shown(t), 10, f"bob catches up on {text!r}")
+    wait_for(lambda: not bob.offline_banner(), 5, "bob's banner gone")
+    assert bob.messages() == alice.messages(), "bob and alice disagree after the network came back"
+    step("a page whose network drops shows the banner, then catches up exactly once")
+
+
 def screenshots(alice):
     os.makedirs(SCREENSHOTS, exist_ok=True)
     alice.open_room("general")
@@ -236,6 +255,7 @@ def main():
         xss(alice, bob)
         history(alice, seeder)
         restart(server, alice, bob, api_bob)
+        network_drop(alice, bob)
         screenshots(alice)
         sessions(server, alice, bob)
         for page in pages:

@@ -18,6 +18,7 @@ window.Konnect = window.Konnect || {};
       this.jump = document.getElementById('jump');
       this.announcer = document.getElementById('announcer');
       this.onNeedOlder = onNeedOlder;
+      this.pendingCount = 0;
       this.scroller.addEventListener('scroll', () => this.scrolled(), { passive: true });
       this.jump.addEventListener('click', () => this.scrollToBottom());
     }
@@ -104,8 +105,10 @@ window.Konnect = window.Konnect || {};
         fragment.append(...nodes);
         prev = msg;
       }
+      const added = items.length > this.pendingCount;  // a new send: show it even when reading history
+      this.pendingCount = items.length;
       this.pending.replaceChildren(fragment);
-      if (follow || items.length) this.scrollToBottom();
+      if (follow || added) this.scrollToBottom();
     }
 
     /** Screen readers hear others' new messages (the list itself is not live: history loads would flood it). */

@@ -126,6 +126,17 @@ def history(alice, seeder):
     wait_for(lambda: "beginning of #history" in alice.el("#history-note").text, 2, "beginning-of-room note")
     step(f"scrolled back through {HISTORY} messages in {pages} older pages, position kept, each once")
 
+    scroll_top = "return document.getElementById('scroller').scrollTop"
+    reading = alice.js(scroll_top)
+    seeder.post("history", "news while reading old messages")
+    wait_for(lambda: alice.shown("news while reading old messages"), 2, "a live message while scrolled up")
+    assert abs(alice.js(scroll_top) - reading) <= 2, f"the reader was moved: {reading} → {alice.js(scroll_top)}"
+    wait_for(lambda: alice.visible("#jump"), 2, "the 'New messages' button")
+    alice.el("#jump").click()
+    wait_for(lambda: alice.js("const s = document.getElementById('scroller');"
+                              "return s.scrollHeight - s.scrollTop - s.clientHeight < 5"), 2, "scrolled to the newest")
+    step("a live message does not move a reader who scrolled up; 'New messages' jumps down")
+
 
 def restart(server, alice, bob, api_bob):
     alice.open_room("general")

@@ -42,6 +42,7 @@ window.Konnect = window.Konnect || {};
     // Widening the window past the breakpoint turns the drawer back into a sidebar: close it (and un-inert).
     matchMedia('(max-width: 767px)').addEventListener('change', (event) => { if (!event.matches) set(false); });
     backdrop.addEventListener('click', () => set(false));
+    document.getElementById('drawer-close').addEventListener('click', () => { set(false); menu.focus(); });
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && chat.classList.contains('drawer-open')) { set(false); menu.focus(); }
     });

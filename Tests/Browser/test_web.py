@@ -103,6 +103,24 @@ def xss(alice, bob):
     step("markup in messages shows as text; no element created, no alert")
 
 
+def create_room(alice, api):
+    box = alice.el("#room-name")
+    box.send_keys("no/slashes!")
+    box.send_keys(Keys.ENTER)
+    wait_for(lambda: "lowercase letters" in alice.el("#room-error").text, 3, "invalid room name error")
+    box.clear()
+    box.send_keys("Design Team")
+    box.send_keys(Keys.ENTER)
+    wait_for(lambda: alice.el("#room-name-label").text == "design-team", 3, "the new room opens")
+    assert alice.el("#room-error").text == ""
+    assert alice.visible('#rooms button[data-room="design-team"][aria-current="page"]')
+    names = [room["name"] for room in api.call("GET", "/rooms")[1]["rooms"]]
+    assert "design-team" in names, names
+    alice.type_and_send("first in design-team")
+    wait_for(lambda: alice.shown("first in design-team"), 2, "message in the new room")
+    step("create-room form: bad names explained, 'Design Team' becomes #design-team and opens")
+
+
 def history(alice, seeder):
     alice.open_room("history")
     wait_for(lambda: alice.shown(f"history message {HISTORY:03d}"), 5, "newest history message")
@@ -211,8 +229,14 @@ def screenshots(alice):
                 wait_for(lambda: alice.visible("#rooms"), 2, "room drawer")
                 time.sleep(0.3)
                 alice.driver.save_screenshot(os.path.join(SCREENSHOTS, f"drawer-{theme}-{label}.png"))
-                alice.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+                focused = alice.js("return document.activeElement.closest('#drawer') !== null")
+                assert focused, "opening the drawer moves the focus into it"
+                if theme == "light":
+                    alice.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+                else:
+                    alice.el("#drawer-close").click()
                 wait_for(lambda: not alice.visible("#backdrop"), 2, "drawer closed")
+                assert alice.js("return document.activeElement.id") == "menu", "focus returns to the menu button"
     alice.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     step(f"screenshots in {os.path.relpath(SCREENSHOTS, REPO)}")
 
@@ -264,6 +288,7 @@ def main():
         exchange(alice, bob)
         unread_title(alice, bob)
         xss(alice, bob)
+        create_room(alice, api_bob)
         history(alice, seeder)
         restart(server, alice, bob, api_bob)
         network_drop(alice, bob)

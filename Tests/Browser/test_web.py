@@ -189,6 +189,32 @@ def restart(server, alice, bob, api_bob):
     step(f"after the restart both pages show the room's {len(stored)} messages exactly once, in order")
 
 
+DROP_ONE_ANSWER_JS = """
+const realFetch = window.fetch;
+window.fetch = async (url, init) => {
+  const response = await realFetch(url, init);
+  if (!window.__dropped && init && init.method === 'POST' && String(url) === '/messages') {
+    window.__dropped = JSON.parse(init.body).client_id;  // the server stored it; the page never hears back
+    throw new TypeError('Failed to fetch (answer dropped by the test)');
+  }
+  return response;
+};
+"""
+
+
+def lost_answer(alice, bob, api):
+    """The server stores a message but its answer is lost: the retry reuses the client_id, so it is stored once."""
+    alice.js(DROP_ONE_ANSWER_JS)
+    alice.type_and_send("my first answer got lost")
+    seen_within(bob, "my first answer got lost", 2)
+    wait_for(lambda: alice.pending() == [] and alice.shown("my first answer got lost"), 10, "alice's retry settles")
+    stored = [m for m in api.history("general") if m["text"] == "my first answer got lost"]
+    dropped = alice.js("return window.__dropped")
+    assert dropped and len(stored) == 1 and stored[0]["client_id"] == dropped, (dropped, stored)
+    assert len(alice.shown("my first answer got lost")) == 1 and len(bob.shown("my first answer got lost")) == 1
+    step("a send whose answer was lost is retried with the same client_id and stored once")
+
+
 def network_drop(alice, bob):
     """Bob's network goes away (as on a train, or a sleeping laptop): he catches up by `after=` when it returns."""
     conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
@@ -292,6 +318,7 @@ def main():
         history(alice, seeder)
         restart(server, alice, bob, api_bob)
         network_drop(alice, bob)
+        lost_answer(alice, bob, api_bob)
         screenshots(alice)
         sessions(server, alice, bob)
         for page in pages:

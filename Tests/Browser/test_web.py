@@ -103,6 +103,26 @@ def xss(alice, bob):
     step("markup in messages shows as text; no element created, no alert")
 
 
+DAY_LABELS_JS = """
+const now = new Date(), day = 86400000;
+const dates = [new Date(2020, 0, 15, 9), new Date(2020, 0, 15, 10), new Date(now - day), new Date(now - 60000), now];
+let prev = null;
+const labels = [];
+dates.forEach((date, i) => {
+  const msg = { seq: i + 1, user: 'x', text: 't', created_at: date.toISOString() };
+  for (const node of Konnect.render.messageNodes(msg, prev, 'me')) if (node.classList.contains('day')) labels.push(node.textContent);
+  prev = msg;
+});
+return labels;
+"""
+
+
+def day_separators(page):
+    labels = page.js(DAY_LABELS_JS)
+    assert len(labels) == 3 and "2020" in labels[0] and labels[1:] == ["Yesterday", "Today"], labels
+    step(f"day separators: {labels}")
+
+
 def create_room(alice, api):
     box = alice.el("#room-name")
     box.send_keys("no/slashes!")
@@ -314,6 +334,7 @@ def main():
         exchange(alice, bob)
         unread_title(alice, bob)
         xss(alice, bob)
+        day_separators(alice)
         create_room(alice, api_bob)
         history(alice, seeder)
         restart(server, alice, bob, api_bob)

@@ -59,7 +59,9 @@ final class BrowserTests: XCTestCase {
     /// the script could hold a pipe open and hang the read.
     private static func run(script: URL, binary: URL) throws -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-browser-\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: log.path])
+        }
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }

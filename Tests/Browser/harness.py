@@ -148,8 +148,14 @@ def chromium(width=1280, height=800):
 
     options = Options()
     options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+    # Loopback only (COMMON.md): no host name but 127.0.0.1 resolves, and Chromium's own background
+    # traffic (updates, sync, safe browsing, DNS prefetch of the links in messages) is switched off.
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--no-first-run", "--disable-extensions", "--disable-background-networking",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
+                "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+                "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--dns-prefetch-disable",
+                "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
                 "--lang=en-US", f"--window-size={width},{height}"):
         options.add_argument(arg)

@@ -313,6 +313,9 @@ def main():
     binary = os.environ.get("KONNECT_BIN") or os.path.join(REPO, ".build", "debug", "konnect")
     workdir = tempfile.mkdtemp(prefix="konnect-web-")
     extra = os.environ.get("KONNECT_SERVE_ARGS", "").split()
+    for name in os.listdir(SCREENSHOTS) if os.path.isdir(SCREENSHOTS) else []:
+        if name.startswith("failure-"):
+            os.remove(os.path.join(SCREENSHOTS, name))  # from an earlier failed run
     server = Server(binary, os.path.join(workdir, "konnect.db"), extra).start()
     pages = []
     try:

@@ -89,6 +89,7 @@ enum BenchCommand {
       --clients C         concurrent clients: posters for post/mixed, readers for history (64; mixed 16)
       --duration D        seconds of load for post, history, mixed (10)
       --subscribers N     fanout long-polls (1000); past one process's open files, worker processes share them
+                          (for 19000, start the server with --max-connections 19500: its default is 19000)
       --posts P           fanout posts (20)
       --rooms R           rooms for post (1) and mixed (4)
       --readers N         mixed: long-poll readers per room (50)

@@ -21,6 +21,8 @@ extension ClientCommand {
             // Ctrl-C is the normal way to stop listening: exit 0. Every message is already written (unbuffered).
             signal(SIGINT) { _ in _exit(0) }
             let start = try after ?? CommandFollower.currentLastSeq(context.authenticatedClient(timeout: 15), room: room)
+            // On stderr, so stdout stays exactly one message per line; also tells scripts when it is ready.
+            CommandOutput.error("listening to \(room) after #\(start); Ctrl-C to stop")
             let follower = CommandFollower(room: room, after: start) { try context.authenticatedClient(timeout: 45) }
             try follower.run(shouldStop: { false },
                              onStatus: { CommandOutput.error($0) },

@@ -16,7 +16,8 @@ enum ClientCommands {
 
     /// Exit status for `konnect <arguments…>` (arguments without the program name), or nil when the first
     /// argument names no client command.
-    static func run(_ arguments: [String]) -> Int32? {
+    static func run(_ commandLine: [String]) -> Int32? {
+        let arguments = commandFirst(commandLine)
         guard let name = arguments.first else {
             CommandHelp.printOverview()
             return 2
@@ -31,6 +32,29 @@ enum ClientCommands {
         }
         guard let (command, rest) = find(arguments) else { return nil }
         return execute(command, rest)
+    }
+
+    /// `konnect --server URL send hi` means `konnect send hi --server URL`: common options may come first.
+    private static func commandFirst(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--json" || argument.hasPrefix("--server=") {
+                leading.append(argument)
+                index += 1
+            } else if argument == "--server", index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, index < arguments.count else { return arguments }
+        var rest = Array(arguments[index...])
+        let nameLength = rest.count >= 2 && all.contains { $0.spec.name == "\(rest[0]) \(rest[1])" } ? 2 : 1
+        rest.insert(contentsOf: leading, at: nameLength)
+        return rest
     }
 
     /// Matches `rooms create` before `rooms`.
@@ -60,7 +84,11 @@ enum ClientCommands {
             CommandOutput.error(error.message)
             return 1
         } catch let error as ClientError {
-            CommandOutput.error(error.description)
+            var message = error.description
+            if let problem = error.problem, problem.status == 401, problem.code != "invalid_credentials" {
+                message += " (log in again: konnect login NAME)"
+            }
+            CommandOutput.error(message)
             return 1
         } catch {
             CommandOutput.error(String(describing: error))

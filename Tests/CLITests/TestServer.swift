@@ -5,10 +5,14 @@ import XCTest
 import Glibc
 #endif
 
-/// The `konnect` binary built next to the test bundle.
+/// The `konnect` binary built next to the test bundle. On macOS `bundleURL` is the `.xctest` bundle; on Linux
+/// Foundation answers with the directory that holds it, so look in both places.
 enum KonnectBinary {
     static var url: URL {
-        Bundle(for: TestServer.self).bundleURL.deletingLastPathComponent().appendingPathComponent("konnect")
+        let bundle = Bundle(for: TestServer.self).bundleURL
+        let candidates = [bundle.deletingLastPathComponent().appendingPathComponent("konnect"),
+                          bundle.appendingPathComponent("konnect")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 }
 

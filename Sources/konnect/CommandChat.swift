@@ -85,7 +85,8 @@ final class CommandChatSession: Sendable {
         do {
             page = try client.history(room: room, limit: Self.historyCount)
         } catch let error as ClientError {
-            guard current.withLock({ $0.generation }) > 0 || error.problem?.code == "room_not_found" else { throw error }
+            // At the start there is nothing to fall back to: fail the command (exit 1). Later, stay where we are.
+            guard current.withLock({ $0.generation }) > 0 else { throw error }
             show("cannot join \(room): \(error.description)")
             return false
         }

@@ -18,6 +18,7 @@ extension ClientCommand {
         )) { arguments, context in
             let text: String
             if arguments.positionals.isEmpty {
+                if TerminalMode.isTerminal() { CommandOutput.note("type the message, then Ctrl-D on a new line\n") }
                 text = readAllStdin()
             } else {
                 text = arguments.positionals.joined(separator: " ")

@@ -83,6 +83,18 @@ final class CommandMessagesTests: CLITestCase {
         XCTAssertTrue(again.stderr.hasPrefix("konnect: "), again.stderr)
     }
 
+    func testDoubleDashAndCommonOptionsBeforeTheCommand() throws {
+        let (alice, _) = try signedUpUser("gil")
+        let room = try freshRoom(alice)
+        let url = try server().url
+        alice.server = "http://127.0.0.1:1"   // wrong on purpose: --server must win over KONNECT_SERVER
+        let sent = try alice.run(["--server", url, "send", "--room=\(room)", "--json", "--", "--not-an-option", "-x"])
+        XCTAssertEqual(sent.status, 0, sent.stderr)
+        XCTAssertEqual(jsonLines(sent.stdout).first?["text"] as? String, "--not-an-option -x")
+        let history = try alice.run(["--json", "--server=\(url)", "history", "--room", room])
+        XCTAssertEqual(jsonLines(history.stdout).count, 1, history.stderr)
+    }
+
     func testUnknownRoomExitsOne() throws {
         let (alice, _) = try signedUpUser("fay")
         let result = try alice.run(["send", "--room", "no-such-room-\(UInt32.random(in: 0...UInt32.max))", "hi"])

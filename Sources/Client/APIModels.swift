@@ -1,5 +1,6 @@
 // The API's JSON objects as the client sees them (../shared/API.md), decoded with Codable.
 import Foundation
+import HTTP
 
 /// A user as the API shows it: `{"username","created_at"}`.
 public struct APIUser: Codable, Sendable, Hashable {
@@ -105,12 +106,33 @@ public enum APITime {
     }
 }
 
-/// Encodes values as one-line JSON the way the CLI prints them (no escaped slashes, stable key order).
-public enum APIJSON {
-    public static func line<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+/// A value printed as one line of JSON with the keys in the contract's order (JSONEncoder keeps no order), so
+/// `konnect … --json` shows objects exactly as the API writes them.
+public protocol JSONLine {
+    var jsonLine: String { get }
+}
+
+extension APIUser: JSONLine {
+    public var jsonLine: String { "{\"username\":\(jsonString(username)),\"created_at\":\(jsonString(createdAt))}" }
+}
+
+extension APISession: JSONLine {
+    public var jsonLine: String {
+        "{\"token\":\(jsonString(token)),\"token_type\":\(jsonString(tokenType)),"
+            + "\"expires_at\":\(jsonString(expiresAt)),\"user\":\(user.jsonLine)}"
+    }
+}
+
+extension APIRoom: JSONLine {
+    public var jsonLine: String {
+        "{\"name\":\(jsonString(name)),\"created_at\":\(jsonString(createdAt)),\"last_seq\":\(lastSeq)}"
+    }
+}
+
+extension APIMessage: JSONLine {
+    public var jsonLine: String {
+        "{\"id\":\(jsonString(id)),\"room\":\(jsonString(room)),\"seq\":\(seq),\"user\":\(jsonString(user)),"
+            + "\"text\":\(jsonString(text)),\"created_at\":\(jsonString(createdAt)),"
+            + "\"client_id\":\(clientID.map(jsonString) ?? "null")}"
     }
 }

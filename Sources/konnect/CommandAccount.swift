@@ -18,7 +18,7 @@ extension ClientCommand {
             let password = try readPassword(arguments, confirm: true)
             let user = try context.anonymousClient().register(username: name, password: password)
             if context.json {
-                CommandOutput.json(["user": user])
+                CommandOutput.json(user: user)
             } else {
                 CommandOutput.line("registered \(user.username); log in with: konnect login \(user.username)")
             }
@@ -81,7 +81,7 @@ extension ClientCommand {
         )) { _, context in
             let user = try context.authenticatedClient().me()
             if context.json {
-                CommandOutput.json(["user": user])
+                CommandOutput.json(user: user)
             } else {
                 CommandOutput.line(user.username)
             }

@@ -21,8 +21,13 @@ enum CommandOutput {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    static func json<T: Encodable>(_ value: T) {
-        line(APIJSON.line(value))
+    static func json(_ value: JSONLine) {
+        line(value.jsonLine)
+    }
+
+    /// `{"user":{…}}`, as `POST /register` and `GET /me` answer.
+    static func json(user: APIUser) {
+        line("{\"user\":\(user.jsonLine)}")
     }
 
     /// `HH:MM user: text` in local time, `YYYY-MM-DD HH:MM user: text` when not today. Multi-line texts are

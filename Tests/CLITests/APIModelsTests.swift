@@ -10,10 +10,13 @@ final class APIModelsTests: XCTestCase {
         let message = try JSONDecoder().decode(APIMessage.self, from: Data(json.utf8))
         XCTAssertEqual(message.seq, 42)
         XCTAssertNil(message.clientID)
-        let again = try JSONSerialization.jsonObject(with: Data(APIJSON.line(message).utf8)) as? [String: Any]
+        XCTAssertEqual(message.jsonLine, json, "printed exactly as the API sent it")
+        let again = try JSONSerialization.jsonObject(with: Data(message.jsonLine.utf8)) as? [String: Any]
         XCTAssertEqual(again?["seq"] as? Int, 42)
         XCTAssertTrue(again?["client_id"] is NSNull, "client_id must be printed as null, as the API sends it")
-        XCTAssertTrue(APIJSON.line(message).contains("hi / there"), "slashes are not escaped")
+        let withID = APIMessage(id: "m2", room: "r", seq: 1, user: "bob", text: "say \"hi\"\n", createdAt: "t", clientID: "k-1")
+        let decoded = try JSONDecoder().decode(APIMessage.self, from: Data(withID.jsonLine.utf8))
+        XCTAssertEqual(decoded, withID)
         XCTAssertEqual(message.date?.timeIntervalSince1970 ?? 0, 1_795_608_000.123, accuracy: 0.001)
     }
 

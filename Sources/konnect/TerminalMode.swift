@@ -35,7 +35,7 @@ enum TerminalMode {
     /// Puts back the settings saved by the first change (safe to call more than once).
     static func restore() {
         guard hasSavedSettings else { return }
-        _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedSettings)
+        _ = tcsetattr(STDIN_FILENO, TCSADRAIN, &savedSettings)
         hasSavedSettings = false
     }
 
@@ -48,7 +48,8 @@ enum TerminalMode {
             installSignalHandlers()
         }
         edit(&settings)
-        _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &settings)
+        // TCSANOW, not TCSAFLUSH: keys typed before the switch (a fast typist, a pasted password) are kept.
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &settings)
     }
 
     /// A signal that ends us must not leave the user's terminal without echo: restore, then exit as the signal
@@ -57,7 +58,7 @@ enum TerminalMode {
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
-                if hasSavedSettings { _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedSettings) }
+                if hasSavedSettings { _ = tcsetattr(STDIN_FILENO, TCSANOW, &savedSettings) }
                 _ = write(STDOUT_FILENO, "\r\n", 2)
                 _exit(128 + number)
             }
@@ -84,8 +85,8 @@ enum TerminalMode {
 
     /// Prompts on stderr and reads a password from the terminal without echo.
     static func readPassword(prompt: String) -> String? {
+        disableEcho()   // before the prompt: whatever is typed once it shows must not be echoed
         CommandOutput.note(prompt)
-        disableEcho()
         defer {
             restore()
             CommandOutput.note("\n")   // the Enter was not echoed

@@ -2,6 +2,9 @@
 import Client
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class CommandAccountTests: CLITestCase {
     func testRegisterLoginWhoamiLogout() throws {
@@ -74,6 +77,23 @@ final class CommandAccountTests: CLITestCase {
         XCTAssertEqual(user?["username"] as? String, bobName)
     }
 
+    func testPasswordOnATerminalIsAskedTwiceAndNotEchoed() throws {
+        let sandbox = try CLISandbox(server: try server().url)
+        let name = uniqueName("hana")
+        let terminal = try PseudoTerminal()
+        try terminal.spawn(["register", name], environment: sandbox.environment)
+        XCTAssertTrue(terminal.output.waitFor("Password: "), terminal.output.text)
+        terminal.type("hidden-secret-1\r")
+        XCTAssertTrue(terminal.output.waitFor("Repeat password: "), terminal.output.text)
+        terminal.type("hidden-secret-1\r")
+        XCTAssertEqual(terminal.waitForExit(), 0, terminal.output.text)
+        XCTAssertTrue(terminal.output.waitFor("registered \(name)"), terminal.output.text)
+        XCTAssertFalse(terminal.output.text.contains("hidden-secret"), "the password was echoed: \(terminal.output.text)")
+        XCTAssertNotEqual(terminal.localFlags & tcflag_t(ECHO), 0, "echo restored")
+        let login = try sandbox.run(["login", name, "--password-stdin"], stdin: "hidden-secret-1\n")
+        XCTAssertEqual(login.status, 0, login.stderr)
+    }
+
     func testUsageErrorsExitTwo() throws {
         let sandbox = try CLISandbox(server: try server().url)
         let unknown = try sandbox.run(["send", "--bogus", "hi"])
@@ -88,6 +108,7 @@ final class CommandAccountTests: CLITestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("Examples:"), help.stdout)
         XCTAssertEqual(try sandbox.run(["help"]).status, 0)
+        XCTAssertEqual(try sandbox.run(["listen", "-h"]).status, 0)
     }
 
     func testUnreachableServerExitsOne() throws {

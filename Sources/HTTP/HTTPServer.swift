@@ -1,5 +1,7 @@
 // The HTTP/1.1 server: event loops from Transport, a connection state machine per socket, the router on top.
-// INTERFACE STUB — the engine issue replaces the bodies; the public signatures are what other modules rely on.
+import Glibc
+import Synchronization
+import Transport
 
 /// Every limit and timeout of ../shared/API.md "HTTP behaviour"; each is a flag of `konnect serve`.
 public struct HTTPServerConfiguration: Sendable {
@@ -24,11 +26,19 @@ public struct RequestRecord: Sendable {
     public var duration: Double    // seconds from head parsed to response queued
 }
 
+/// The server: one `ServerLoop` per event loop, each with its own SO_REUSEPORT listener on the same port.
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     public let router: Router
     /// Called for every response sent; set before `start`.
     public var onRequest: (@Sendable (RequestRecord) -> Void)?
+
+    var loops: [ServerLoop] = []
+    var boundPort = 0
+    let openCount = Atomic<Int>(0)          // open connections, all loops (the limit is global)
+    let parkedCount = Atomic<Int>(0)        // parked requests, all loops
+    let shutdownStarted = Atomic<Bool>(false)
+    let joinState = Mutex<Bool>(false)      // true once every loop thread has been joined
 
     public init(configuration: HTTPServerConfiguration, router: Router) {
         self.configuration = configuration
@@ -36,22 +46,61 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Binds, listens and starts the loops; returns once accepting. Throws on bind failure.
-    public func start() throws { fatalError("HTTPServer.start: engine not implemented yet") }
+    public func start() throws {
+        _ = konnectRaiseOpenFiles()
+        let count = configuration.loops > 0 ? configuration.loops : Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        // Probe without SO_REUSEPORT first: it fails if anyone holds the port (even another process that set
+        // SO_REUSEPORT too, which would otherwise silently share our port), and it picks the port for port 0.
+        let probe = try Socket.listen(ip: configuration.host, port: configuration.port, reusePort: false, backlog: 1)
+        boundPort = Socket.localAddress(probe).port
+        Socket.close(probe)
+        var created: [ServerLoop] = []
+        do {
+            for i in 0..<count {
+                let context = ServerLoop(loop: try EventLoop(index: i), server: self)
+                let fd = try Socket.listen(ip: configuration.host, port: boundPort, reusePort: true, backlog: 4096)
+                let listener = Listener(fd: fd, loop: context.loop) { [unowned context] fd, peer in context.accepted(fd, peer) }
+                try listener.start()
+                context.listener = listener
+                created.append(context)
+            }
+        } catch {
+            for context in created { context.listener?.close() }
+            throw error
+        }
+        loops = created
+        for context in loops { context.loop.startThread() }
+    }
 
     /// The bound port (useful with port 0). Valid after `start`.
-    public var port: Int { fatalError("engine not implemented yet") }
+    public var port: Int { boundPort }
 
     /// Connections currently open, and requests currently parked (for /metrics).
-    public var openConnections: Int { 0 }
-    public var parkedRequests: Int { 0 }
+    public var openConnections: Int { openCount.load(ordering: .relaxed) }
+    public var parkedRequests: Int { parkedCount.load(ordering: .relaxed) }
 
     /// Graceful: stop accepting, answer parked requests at once (their deadline response), let in-flight requests
     /// finish (up to `shutdownGrace`), close, and return when every loop has stopped. Safe from any thread, once.
-    public func shutdown() { fatalError("engine not implemented yet") }
+    /// From a handler (a loop thread) it only starts the shutdown: waiting there would wait for itself.
+    public func shutdown() {
+        if !shutdownStarted.exchange(true, ordering: .acquiringAndReleasing) {
+            for context in loops { context.loop.execute { context.beginShutdown() } }
+        }
+        if loops.contains(where: { $0.loop.inLoop }) { return }
+        waitUntilStopped()
+    }
 
     /// Blocks until the server has stopped (after `shutdown`, or a SIGTERM/SIGINT when `handleSignals` was called).
-    public func waitUntilStopped() { fatalError("engine not implemented yet") }
+    public func waitUntilStopped() {
+        joinState.withLock { joined in
+            guard !joined else { return }
+            for context in loops { context.loop.join() }
+            joined = true
+        }
+    }
 
     /// Installs SIGTERM/SIGINT handling that calls `shutdown()`.
-    public func handleSignals() { fatalError("engine not implemented yet") }
+    public func handleSignals() {
+        SignalWatcher.install { [self] in self.shutdown() }
+    }
 }

@@ -21,6 +21,9 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
 
+    /// Reserves room for `count` fields (the server knows how many it parsed).
+    public mutating func reserve(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Replaces every field of that name with one.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)

@@ -2,7 +2,8 @@
 #ifndef KONNECT_CLINUX_H
 #define KONNECT_CLINUX_H
 
-#define _GNU_SOURCE
+// No _GNU_SOURCE here: it would make these headers differ from SwiftGlibc's and break importing both.
+// GNU-only calls (accept4) are wrapped in shim.c instead.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -48,9 +49,8 @@ static inline int konnect_timerfd_arm(int fd, int64_t ns) {
     return timerfd_settime(fd, 0, &spec, 0);
 }
 
-static inline int konnect_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
-    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
+/// accept4(…, SOCK_NONBLOCK | SOCK_CLOEXEC); defined in shim.c (needs _GNU_SOURCE).
+int konnect_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 
 static inline int konnect_socket(int domain, int type) {
     return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

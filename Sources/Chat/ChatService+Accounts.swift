@@ -1,0 +1,111 @@
+// Accounts: register, login with throttling, token authentication and logout (../shared/API.md Accounts).
+
+extension ChatError {
+    public static let invalidCredentials = ChatError(.unauthorized, "invalid_credentials", "wrong username or password")
+    public static let unauthorized = ChatError(.unauthorized, "unauthorized", "a valid bearer token is required")
+    public static func tooManyAttempts(retryAfter: Int) -> ChatError {
+        ChatError(.tooManyRequests, "too_many_attempts", "too many failed logins; try again in \(retryAfter) s",
+                  retryAfter: retryAfter)
+    }
+}
+
+extension ChatService {
+    /// 201: the new user. Errors: invalid_username, invalid_password, username_taken.
+    public func register(username: String?, password: String?, completion: @escaping Completion<User>) {
+        if let error = Validation.username(username) { return completion(.failure(error)) }
+        if let error = Validation.password(password) { return completion(.failure(error)) }
+        let username = username!
+        hasher.hash(password!) { [store, clock] hash in
+            guard let hash else { return completion(.failure(.unavailable("password hashing failed"))) }
+            store.createUser(username: username, passwordHash: hash, at: clock(), completion: completion)
+        }
+    }
+
+    /// A session with a fresh token. Errors: invalid_credentials (unknown user and wrong password alike),
+    /// too_many_attempts (retryAfter set) after 5 failures in 15 minutes for this (username, clientAddress).
+    public func login(username: String?, password: String?, clientAddress: String, completion: @escaping Completion<Session>) {
+        guard let username, let password else { return completion(.failure(.invalidCredentials)) }
+        let key = Validation.usernameKey(username)
+        let now = clock()
+        let since = Timestamp(milliseconds: now.milliseconds - Self.loginWindowMs)
+        store.loginFailures(username: key, address: clientAddress, since: since) { [self] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let failures):
+                // Refused even with the right password while the pair is over the limit (the contract).
+                if let seconds = Self.retryAfter(failures: failures, now: now) {
+                    return completion(.failure(.tooManyAttempts(retryAfter: seconds)))
+                }
+                checkPassword(username: username, key: key, password: password, address: clientAddress,
+                              completion: completion)
+            }
+        }
+    }
+
+    /// Seconds until the pair drops below the limit: until the failure that keeps it there leaves the window.
+    static func retryAfter(failures: [Timestamp], now: Timestamp) -> Int? {
+        guard failures.count >= maxLoginFailures else { return nil }
+        let sorted = failures.sorted()
+        let leaving = sorted[sorted.count - maxLoginFailures]
+        let ms = leaving.milliseconds + loginWindowMs - now.milliseconds
+        return max(1, Int((ms + 999) / 1000))
+    }
+
+    private func checkPassword(username: String, key: String, password: String, address: String,
+                               completion: @escaping Completion<Session>) {
+        store.user(named: username) { [self] result in
+            guard case .success(let found) = result else {
+                if case .failure(let error) = result { completion(.failure(error)) }
+                return
+            }
+            // An unknown user, or a password no account can have, is verified against a dummy hash: the same
+            // time as a wrong password, so timing does not tell which usernames exist.
+            let acceptable = Validation.password(password) == nil
+            let candidate = acceptable ? password : String(decoding: password.utf8.prefix(256).filter { $0 != 0 }, as: UTF8.self)
+            hasher.verify(candidate, against: acceptable ? found?.passwordHash : nil) { [self] ok in
+                if ok, let found {
+                    openSession(for: found.user, key: key, address: address, completion: completion)
+                } else {
+                    let now = clock()
+                    store.recordLoginFailure(username: key, address: address, at: now,
+                                             forgetBefore: Timestamp(milliseconds: now.milliseconds - Self.loginWindowMs)) { result in
+                        if case .failure(let error) = result { return completion(.failure(error)) }
+                        completion(.failure(.invalidCredentials))
+                    }
+                }
+            }
+        }
+    }
+
+    private func openSession(for user: User, key: String, address: String, completion: @escaping Completion<Session>) {
+        guard let token = SessionToken.generate() else {
+            return completion(.failure(.unavailable("no random bytes for a token")))
+        }
+        let now = clock()
+        let expiresAt = Timestamp(milliseconds: now.milliseconds + tokenLifetimeMs)
+        // A success forgets the pair's earlier failures; both writes usually share one group commit.
+        store.clearLoginFailures(username: key, address: address) { _ in }
+        store.createToken(hash: SessionToken.hash(token), username: user.username, expiresAt: expiresAt, now: now) { result in
+            completion(result.map { Session(token: token, expiresAt: expiresAt, user: user) })
+        }
+    }
+
+    /// The token's user. Errors: unauthorized (code "unauthorized") for a missing, unknown, expired or revoked token.
+    /// No cache: one SHA-256 and one indexed read, so a logout on any instance takes effect at once.
+    public func authenticate(token: String?, completion: @escaping Completion<User>) {
+        guard let token, !token.isEmpty, token.utf8.count <= 512 else { return completion(.failure(.unauthorized)) }
+        store.user(tokenHash: SessionToken.hash(token), now: clock()) { result in
+            switch result {
+            case .success(let user?): completion(.success(user))
+            case .success(nil): completion(.failure(.unauthorized))
+            case .failure(let error): completion(.failure(error))
+            }
+        }
+    }
+
+    /// Revokes the token on every server instance (it is gone from the store).
+    public func logout(token: String, completion: @escaping Completion<Void>) {
+        store.deleteToken(hash: SessionToken.hash(token), completion: completion)
+    }
+}

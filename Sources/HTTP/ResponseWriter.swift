@@ -1,0 +1,96 @@
+// Serializes a response straight into a connection's output buffer: no intermediate strings, no Foundation.
+import Glibc
+import Transport
+
+enum ResponseWriter {
+    /// Status line, the handler's headers (minus the ones the server owns), Content-Length, Date, Connection, body.
+    static func write(_ response: HTTPResponse, to out: inout ByteBuffer, isHead: Bool, close: Bool,
+                      versionMinor: Int, date: DateCache) {
+        let status = response.status
+        out.reserve(128 + response.body.count)
+        appendStatusLine(status, to: &out)
+        for field in response.headers.fields where !serverOwned(field.name) {
+            out.append(field.name)
+            out.append(": " as StaticString)
+            out.append(field.value)
+            out.append("\r\n" as StaticString)
+        }
+        // RFC 9110 §8.6: no Content-Length in 1xx or 204; HEAD carries the length the GET body would have.
+        let bodyAllowed = status >= 200 && status != 204 && status != 304
+        if bodyAllowed {
+            out.append("Content-Length: " as StaticString)
+            out.appendDecimal(response.body.count)
+            out.append("\r\n" as StaticString)
+        }
+        out.append("Date: " as StaticString)
+        date.append(to: &out)
+        if close {
+            out.append("\r\nConnection: close\r\n\r\n" as StaticString)
+        } else {
+            out.append("\r\nConnection: keep-alive\r\n\r\n" as StaticString)
+        }
+        if bodyAllowed && !isHead { out.append(response.body) }
+    }
+
+    static func appendStatusLine(_ status: Int, to out: inout ByteBuffer) {
+        switch status {
+        case 200: out.append("HTTP/1.1 200 OK\r\n" as StaticString)
+        case 201: out.append("HTTP/1.1 201 Created\r\n" as StaticString)
+        case 204: out.append("HTTP/1.1 204 No Content\r\n" as StaticString)
+        case 400: out.append("HTTP/1.1 400 Bad Request\r\n" as StaticString)
+        case 404: out.append("HTTP/1.1 404 Not Found\r\n" as StaticString)
+        default:
+            out.append("HTTP/1.1 " as StaticString)
+            out.appendDecimal(status)
+            out.append(32)
+            out.append(HTTPStatus.reason(status))
+            out.append("\r\n" as StaticString)
+        }
+    }
+
+    /// Content-Length, Transfer-Encoding, Date and Connection are the server's to write (RFC 9112 §6).
+    @inline(__always)
+    static func serverOwned(_ name: String) -> Bool {
+        let n = name.utf8.count
+        guard n == 4 || n == 10 || n == 14 || n == 17 else { return false }
+        let lower = name.lowercased()
+        return lower == "date" || lower == "connection" || lower == "content-length" || lower == "transfer-encoding"
+    }
+}
+
+/// The IMF-fixdate (RFC 9110 §5.6.7) of the current second, formatted once per second per loop.
+final class DateCache {
+    var second = -1
+    var bytes = [UInt8](repeating: 0, count: 29)
+
+    func append(to out: inout ByteBuffer) {
+        let now = time(nil)
+        if now != second { refresh(now) }
+        out.append(bytes)
+    }
+
+    func refresh(_ now: Int) {
+        second = now
+        var t = now
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let days = Array("SunMonTueWedThuFriSat".utf8)
+        let months = Array("JanFebMarAprMayJunJulAugSepOctNovDec".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(29)
+        func two(_ v: Int32) { out.append(UInt8(48 + v / 10)); out.append(UInt8(48 + v % 10)) }
+        let wd = Int(parts.tm_wday) * 3, mo = Int(parts.tm_mon) * 3
+        out.append(contentsOf: days[wd..<wd + 3])
+        out.append(contentsOf: Array(", ".utf8))
+        two(parts.tm_mday)
+        out.append(32)
+        out.append(contentsOf: months[mo..<mo + 3])
+        out.append(32)
+        let year = parts.tm_year + 1900
+        two(year / 100); two(year % 100)
+        out.append(32)
+        two(parts.tm_hour); out.append(58); two(parts.tm_min); out.append(58); two(parts.tm_sec)
+        out.append(contentsOf: Array(" GMT".utf8))
+        bytes = out
+    }
+}

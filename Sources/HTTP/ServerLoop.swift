@@ -1,0 +1,89 @@
+// One event loop's share of the server: its listener, its connections, its Date cache, its part of shutdown.
+import Transport
+
+/// Per-loop server state. Everything here runs on `loop`'s thread.
+final class ServerLoop: @unchecked Sendable {
+    let loop: EventLoop
+    unowned let server: HTTPServer
+    let configuration: HTTPServerConfiguration
+    let router: Router
+    let date = DateCache()
+    var listener: Listener?
+    var connections: [HTTPConnection] = []  // open connections; each knows its slot for O(1) removal
+    var stopping = false                    // shutdown began: no new requests, close when answered
+
+    init(loop: EventLoop, server: HTTPServer) {
+        self.loop = loop
+        self.server = server
+        self.configuration = server.configuration
+        self.router = server.router
+    }
+
+    /// A new socket from the listener.
+    func accepted(_ fd: Int32, _ peer: SocketAddress) {
+        let conn = Connection(fd: fd, loop: loop)
+        Socket.setNoDelay(fd)
+        let http = HTTPConnection(conn: conn, context: self, remoteAddress: peer.ipString)
+        conn.delegate = http
+        do { try conn.start() } catch { conn.close(); return }
+        if stopping || server.openCount.load(ordering: .relaxed) >= configuration.maxConnections {
+            // API.md: past the connection limit, 503 with Retry-After, then close.
+            http.rejectOverLimit()
+            return
+        }
+        server.openCount.add(1, ordering: .relaxed)
+        http.slot = connections.count
+        connections.append(http)
+        http.setDeadline(loop.now &+ nanos(configuration.headTimeout))   // a silent client is cut off too
+    }
+
+    func connectionClosed(_ http: HTTPConnection) {
+        let slot = http.slot
+        if slot >= 0 {
+            let last = connections.removeLast()
+            if last !== http {
+                connections[slot] = last
+                last.slot = slot
+            }
+            http.slot = -1
+            server.openCount.subtract(1, ordering: .relaxed)
+        }
+        if stopping && connections.isEmpty { loop.stop() }
+    }
+
+    /// Stop accepting, answer parked requests now, close idle connections, give the rest `shutdownGrace`.
+    func beginShutdown() {
+        guard !stopping else { return }
+        stopping = true
+        listener?.close()
+        for http in connections { http.shutdownNow() }
+        if connections.isEmpty {
+            loop.stop()
+            return
+        }
+        loop.schedule(after: configuration.shutdownGrace) { [self] in
+            for http in self.connections { http.close() }
+            self.loop.stop()
+        }
+    }
+}
+
+extension HTTPConnection {
+    /// Shutdown: parked requests get their deadline answer at once; in-flight ones finish; then close.
+    func shutdownNow() {
+        if case .head = state { closeAfterWrites = true }
+        for exchange in exchanges where exchange.parked { exchange.fireDeadline() }
+        if conn.isClosed { return }
+        if exchanges.isEmpty, case .head = state { close(); return }
+        finishRound()
+    }
+
+    /// Over the connection limit: a canned 503 problem, then a lingering close. Never counted as open.
+    func rejectOverLimit() {
+        closeAfterWrites = true
+        ResponseWriter.write(.problem(status: 503, code: "too_many_connections", detail: "the server is at its connection limit",
+                                      headers: HTTPHeaders([("Retry-After", "1")])),
+                             to: &conn.output, isHead: false, close: true, versionMinor: 1, date: context.date)
+        finishRound()
+    }
+}

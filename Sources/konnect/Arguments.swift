@@ -1,0 +1,73 @@
+// A small hand-written command-line parser: `--name value`, `--name=value`, boolean `--flag`, positionals.
+import Glibc
+
+/// A usage mistake: printed with the command's usage, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Parsed arguments of one subcommand. Unknown flags are usage errors.
+struct Arguments {
+    private(set) var values: [String: String] = [:]
+    private(set) var switches: Set<String> = []
+    private(set) var positional: [String] = []
+
+    /// `valueFlags` take a value, `switchFlags` do not (names without the leading dashes).
+    init(_ arguments: [String], valueFlags: Set<String>, switchFlags: Set<String> = ["help"]) throws {
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            i += 1
+            guard arg.hasPrefix("--"), arg.count > 2 else {
+                if arg == "-h" { switches.insert("help") } else { positional.append(arg) }
+                continue
+            }
+            var name = String(arg.dropFirst(2))
+            var inline: String? = nil
+            if let eq = name.firstIndex(of: "=") {
+                inline = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            if switchFlags.contains(name) {
+                guard inline == nil else { throw UsageError("--\(name) takes no value") }
+                switches.insert(name)
+            } else if valueFlags.contains(name) {
+                if let inline {
+                    values[name] = inline
+                } else {
+                    guard i < arguments.count else { throw UsageError("--\(name) needs a value") }
+                    values[name] = arguments[i]
+                    i += 1
+                }
+            } else {
+                throw UsageError("unknown option --\(name)")
+            }
+        }
+    }
+
+    func has(_ name: String) -> Bool { switches.contains(name) }
+
+    func string(_ name: String, _ fallback: String) -> String { values[name] ?? fallback }
+
+    func int(_ name: String, _ fallback: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        guard let text = values[name] else { return fallback }
+        guard let v = Int(text), range.contains(v) else {
+            throw UsageError("--\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
+        }
+        return v
+    }
+
+    func seconds(_ name: String, _ fallback: Double) throws -> Double {
+        guard let text = values[name] else { return fallback }
+        guard let v = Double(text), v > 0, v.isFinite else { throw UsageError("--\(name) must be a positive number of seconds, got '\(text)'") }
+        return v
+    }
+}
+
+/// Writes a line to stderr (unbuffered, whole lines, safe from any thread).
+func printError(_ line: String) {
+    var text = line
+    text.append("\n")
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }   // one write: lines from loops never interleave
+}

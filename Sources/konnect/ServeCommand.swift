@@ -1,0 +1,93 @@
+// `konnect serve`: flags → HTTPServerConfiguration, routes via `ServeCommand.buildRouter`, log lines, signals.
+import Glibc
+import HTTP
+import Transport
+
+/// The serve command. Others extend it in two places: `extraValueFlags` (their own flags) and `buildRouter`
+/// (their routes); everything else — limits, logging, signals, exit status — stays here.
+enum ServeCommand {
+    static let usage = """
+    usage: konnect serve [--host 127.0.0.1] [--port 8080] [--loops N] [--max-head-bytes 16384]
+                         [--max-body-bytes 65536] [--head-timeout 10] [--idle-timeout 60]
+                         [--max-connections 19000] [--log-level info|warn|error]
+    """
+
+    static let valueFlags: Set<String> = ["host", "port", "loops", "max-head-bytes", "max-body-bytes", "head-timeout",
+                                          "idle-timeout", "max-connections", "log-level"]
+
+    /// Flags other developers add (e.g. `db`); read them from `arguments` in `buildRouter`.
+    nonisolated(unsafe) static var extraValueFlags: Set<String> = []
+
+    /// The routes. `GET /health` for now; the API layer will register its routes here.
+    static func buildRouter(arguments: Arguments, maxBodyBytes: Int) throws -> Router {
+        let router = Router(defaultBodyLimit: maxBodyBytes)
+        router.add("GET", "/health") { _, responder in
+            responder.respond(HTTPResponse(status: 200, headers: HTTPHeaders([
+                ("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
+            ]), body: Array("{\"status\":\"ok\"}".utf8)))
+        }
+        return router
+    }
+}
+
+/// Runs `konnect serve` with the arguments after the subcommand; returns the exit status.
+func runServe(arguments raw: [String]) -> Int32 {
+    let arguments: Arguments
+    var configuration = HTTPServerConfiguration()
+    let router: Router
+    var logLevel = "info"
+    do {
+        arguments = try Arguments(raw, valueFlags: ServeCommand.valueFlags.union(ServeCommand.extraValueFlags))
+        if arguments.has("help") {
+            printError(ServeCommand.usage)
+            return 0
+        }
+        if let extra = arguments.positional.first { throw UsageError("unexpected argument '\(extra)'") }
+        configuration.host = arguments.string("host", configuration.host)
+        guard SocketAddress(ip: configuration.host, port: 0) != nil else {
+            throw UsageError("--host must be an IPv4 or IPv6 literal, got '\(configuration.host)'")
+        }
+        configuration.port = try arguments.int("port", configuration.port, range: 0...65535)
+        configuration.loops = try arguments.int("loops", configuration.loops, range: 0...256)
+        configuration.maxHeadBytes = try arguments.int("max-head-bytes", configuration.maxHeadBytes, range: 256...1 << 24)
+        configuration.headTimeout = try arguments.seconds("head-timeout", configuration.headTimeout)
+        configuration.idleTimeout = try arguments.seconds("idle-timeout", configuration.idleTimeout)
+        configuration.maxConnections = try arguments.int("max-connections", configuration.maxConnections, range: 1...10_000_000)
+        let maxBody = try arguments.int("max-body-bytes", 64 * 1024, range: 0...1 << 30)
+        logLevel = arguments.string("log-level", "info")
+        guard ["info", "warn", "error"].contains(logLevel) else {
+            throw UsageError("--log-level must be info, warn or error, got '\(logLevel)'")
+        }
+        router = try ServeCommand.buildRouter(arguments: arguments, maxBodyBytes: maxBody)
+    } catch let error as UsageError {
+        printError("konnect serve: \(error)")
+        printError(ServeCommand.usage)
+        return 2
+    } catch {
+        printError("konnect serve: \(error)")
+        return 1
+    }
+    let server = HTTPServer(configuration: configuration, router: router)
+    if logLevel == "info" { server.onRequest = { printError(RequestLog.line($0)) } }
+    server.handleSignals()
+    do {
+        try server.start()
+    } catch {
+        printError("konnect serve: cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        return 1
+    }
+    let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+    printError("konnect listening on http://\(hostText):\(server.port)")
+    server.waitUntilStopped()
+    return 0
+}
+
+/// One access-log line: `GET /health 200 0.042ms`.
+enum RequestLog {
+    static func line(_ record: RequestRecord) -> String {
+        let micros = Int((record.duration * 1_000_000).rounded())
+        let fraction = micros % 1000
+        let padded = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
+        return "\(record.method) \(record.path) \(record.status) \(micros / 1000).\(padded)ms"
+    }
+}

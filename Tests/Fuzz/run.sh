@@ -1,0 +1,13 @@
+#!/bin/sh
+# Builds the parser fuzzer (libFuzzer + ASan) from the parser sources and runs it: ./run.sh [seconds] (default 60).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src="$here/../../Sources/HTTP"
+out="${FUZZ_OUT:-/tmp/konnect-fuzz}"
+mkdir -p "$out/corpus"
+cp -n "$here"/corpus/* "$out/corpus/" 2>/dev/null || true
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name HTTPFuzz \
+    "$here/FuzzParser.swift" "$src/RequestParser.swift" "$src/RequestParser+Lines.swift" \
+    "$src/RequestParser+Framing.swift" "$src/ChunkedDecoder.swift" -o "$out/fuzz-parser"
+cd "$out"
+exec ./fuzz-parser -max_total_time="${1:-60}" -max_len=4096 -print_final_stats=1 "$out/corpus"

@@ -96,7 +96,7 @@ extension ClientCommand {
             return line
         }
         guard TerminalMode.isTerminal() else {
-            throw UsageError("stdin is not a terminal: use --password-stdin to read the password from it")
+            throw CommandUsageError("stdin is not a terminal: use --password-stdin to read the password from it")
         }
         guard let password = TerminalMode.readPassword(prompt: "Password: ") else {
             throw CommandFailure("no password given")

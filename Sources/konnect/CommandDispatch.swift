@@ -76,7 +76,7 @@ enum ClientCommands {
                 return 0
             }
             return try command.run(parsed, CommandContext(arguments: parsed))
-        } catch let error as UsageError {
+        } catch let error as CommandUsageError {
             CommandOutput.error(error.message)
             CommandOutput.note("usage: \(command.spec.synopsis)\nTry 'konnect \(command.spec.name) --help'.\n")
             return 2

@@ -1,7 +1,7 @@
 // A small command-line flag parser: `--name value`, `--name=value`, boolean `--name`, `--` and positionals.
 
 /// A mistake in how a command was called: printed with the command's usage, exit status 2.
-struct UsageError: Error {
+struct CommandUsageError: Error {
     var message: String
     init(_ message: String) { self.message = message }
 }
@@ -45,7 +45,7 @@ struct ParsedArguments {
     func integer(_ name: String, in range: ClosedRange<Int64>) throws -> Int64? {
         guard let text = values[name] else { return nil }
         guard let number = Int64(text), range.contains(number) else {
-            throw UsageError("--\(name) needs a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+            throw CommandUsageError("--\(name) needs a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
         }
         return number
     }
@@ -68,7 +68,7 @@ enum CommandFlags {
             }
             if argument == "--" { onlyPositionals = true; continue }
             if argument == "-h" { parsed.flags.insert("help"); continue }
-            guard argument.hasPrefix("--") else { throw UsageError("unknown option '\(argument)'") }
+            guard argument.hasPrefix("--") else { throw CommandUsageError("unknown option '\(argument)'") }
             var name = String(argument.dropFirst(2))
             var inlineValue: String?
             if let equals = name.firstIndex(of: "=") {
@@ -76,7 +76,7 @@ enum CommandFlags {
                 name = String(name[..<equals])
             }
             guard let option = options.first(where: { $0.name == name }) else {
-                throw UsageError("unknown option '--\(name)'")
+                throw CommandUsageError("unknown option '--\(name)'")
             }
             if let valueName = option.valueName {
                 if let inlineValue {
@@ -85,19 +85,19 @@ enum CommandFlags {
                     parsed.values[name] = arguments[index]
                     index += 1
                 } else {
-                    throw UsageError("--\(name) needs a value (\(valueName))")
+                    throw CommandUsageError("--\(name) needs a value (\(valueName))")
                 }
             } else {
-                guard inlineValue == nil else { throw UsageError("--\(name) takes no value") }
+                guard inlineValue == nil else { throw CommandUsageError("--\(name) takes no value") }
                 parsed.flags.insert(name)
             }
         }
         if parsed.has("help") { return parsed }
         if parsed.positionals.count < spec.positionals.lowerBound {
-            throw UsageError("missing argument")
+            throw CommandUsageError("missing argument")
         }
         if parsed.positionals.count > spec.positionals.upperBound {
-            throw UsageError("unexpected argument '\(parsed.positionals[spec.positionals.upperBound])'")
+            throw CommandUsageError("unexpected argument '\(parsed.positionals[spec.positionals.upperBound])'")
         }
         return parsed
     }

@@ -45,7 +45,7 @@ extension ClientCommand {
             let limit = try arguments.integer("limit", in: 1...200)
             let before = try arguments.integer("before", in: 1...Int64.max)
             let after = try arguments.integer("after", in: 0...Int64.max)
-            if before != nil && after != nil { throw UsageError("give at most one of --before and --after") }
+            if before != nil && after != nil { throw CommandUsageError("give at most one of --before and --after") }
             let page = try context.authenticatedClient().history(room: context.room(arguments), limit: limit.map { Int($0) },
                                                                   before: before, after: after)
             for message in page.messages { CommandOutput.message(message, json: context.json) }

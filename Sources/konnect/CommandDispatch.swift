@@ -19,7 +19,7 @@ enum ClientCommands {
     static func run(_ commandLine: [String]) -> Int32? {
         let arguments = commandFirst(commandLine)
         guard let name = arguments.first else {
-            CommandHelp.printOverview()
+            CommandHelp.printOverview(toStandardError: true)
             return 2
         }
         if name == "help" || name == "--help" || name == "-h" {

@@ -1,7 +1,8 @@
 // `konnect help` and every command's `--help`: synopsis, options and examples.
 
 enum CommandHelp {
-    static func printOverview() {
+    /// The list of commands: on stdout for `konnect help`, on stderr when it answers a mistake.
+    static func printOverview(toStandardError: Bool = false) {
         var text = """
         konnect — a group chat over plain HTTP
 
@@ -26,9 +27,8 @@ enum CommandHelp {
           konnect register alice && konnect login alice
           echo "hello" | konnect send
           konnect listen --room general
-
         """
-        CommandOutput.line(text, newline: false)
+        if toStandardError { CommandOutput.note(text + "\n") } else { CommandOutput.line(text) }
     }
 
     static func printHelp(_ spec: CommandSpec) {

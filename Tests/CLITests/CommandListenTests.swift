@@ -35,6 +35,24 @@ final class CommandListenTests: CLITestCase {
         XCTAssertTrue(listen.stderr.text.contains("reconnect"), "the outage is reported: \(listen.stderr.text)")
     }
 
+    func testSendRetriesWhileTheServerIsDown() throws {
+        let server = try server()
+        let (alice, _) = try signedUpUser("dina")
+        let room = "retry-" + UUID().uuidString.prefix(8).lowercased()
+        XCTAssertEqual(try alice.run(["rooms", "create", room]).status, 0)
+        server.stop()
+        // The first attempts are refused; the server is back within the retry window (about 4 s of backoff).
+        let send = try alice.spawn(["send", "--room", room, "--json", "sent during an outage"])
+        usleep(300_000)
+        XCTAssertTrue(send.process.isRunning, "send must still be retrying")
+        try server.start(port: server.port)
+        send.process.waitUntilExit()
+        send.stdout.waitForEnd()
+        XCTAssertEqual(send.process.terminationStatus, 0, send.stderr.text)
+        let history = try alice.run(["history", "--room", room, "--json"])
+        XCTAssertEqual(jsonLines(history.stdout).compactMap { $0["text"] as? String }, ["sent during an outage"])
+    }
+
     func testAfterZeroPrintsEverythingInHumanForm() throws {
         let (alice, aliceName) = try signedUpUser("carol")
         let room = "listen-" + UUID().uuidString.prefix(8).lowercased()

@@ -43,6 +43,7 @@ extension KonnectClient {
             httpClient.close()
             throw ClientError.network(String(describing: error))
         }
+        lastStatus = response.status
         guard (200..<300).contains(response.status) else { throw ClientError.problem(Self.problem(from: response)) }
         return response
     }

@@ -7,6 +7,8 @@ import HTTP
 public final class KonnectClient {
     public let server: String             // base URL without a trailing slash, e.g. http://127.0.0.1:8080
     public var token: String?             // sent as `Authorization: Bearer` when set
+    /// The status of the last answer (0 before any): tells a replayed post (200) from a new one (201).
+    public internal(set) var lastStatus = 0
     let httpClient: HTTPClient
 
     /// `timeout` bounds connecting and each answer; keep it above the long-poll `wait` (30 s by default).

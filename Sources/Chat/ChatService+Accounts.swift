@@ -25,18 +25,25 @@ extension ChatService {
     /// too_many_attempts (retryAfter set) after 5 failures in 15 minutes for this (username, clientAddress).
     public func login(username: String?, password: String?, clientAddress: String, completion: @escaping Completion<Session>) {
         guard let username, let password else { return completion(.failure(.invalidCredentials)) }
+        guard Validation.username(username) == nil else {
+            // No account can have this name: nothing to throttle and no junk keys in the store, but the same
+            // hashing time as a real attempt.
+            return hasher.verify(Self.hashable(password), against: nil) { _ in completion(.failure(.invalidCredentials)) }
+        }
         let key = Validation.usernameKey(username)
         let now = clock()
         let since = Timestamp(milliseconds: now.milliseconds - Self.loginWindowMs)
-        store.loginFailures(username: key, address: clientAddress, since: since) { [self] result in
+        // The attempt counts as a failure from here on (claimed atomically, so a burst of parallel guesses gets
+        // 5 tries, not more); a success clears the pair.
+        store.claimLoginAttempt(username: key, address: clientAddress, at: now, since: since,
+                                limit: Self.maxLoginFailures) { [self] result in
             switch result {
             case .failure(let error):
                 completion(.failure(error))
-            case .success(let failures):
+            case .success(let failures?):
                 // Refused even with the right password while the pair is over the limit (the contract).
-                if let seconds = Self.retryAfter(failures: failures, now: now) {
-                    return completion(.failure(.tooManyAttempts(retryAfter: seconds)))
-                }
+                completion(.failure(.tooManyAttempts(retryAfter: Self.retryAfter(failures: failures, now: now) ?? 1)))
+            case .success(nil):
                 checkPassword(username: username, key: key, password: password, address: clientAddress,
                               completion: completion)
             }
@@ -52,6 +59,12 @@ extension ChatService {
         return max(1, Int((ms + 999) / 1000))
     }
 
+    /// What crypt(3) can take of a password no account can have (too long, NUL inside): hashed only for timing.
+    private static func hashable(_ password: String) -> String {
+        Validation.password(password) == nil ? password
+            : String(decoding: password.utf8.prefix(256).filter { $0 != 0 }, as: UTF8.self)
+    }
+
     private func checkPassword(username: String, key: String, password: String, address: String,
                                completion: @escaping Completion<Session>) {
         store.user(named: username) { [self] result in
@@ -62,17 +75,11 @@ extension ChatService {
             // An unknown user, or a password no account can have, is verified against a dummy hash: the same
             // time as a wrong password, so timing does not tell which usernames exist.
             let acceptable = Validation.password(password) == nil
-            let candidate = acceptable ? password : String(decoding: password.utf8.prefix(256).filter { $0 != 0 }, as: UTF8.self)
-            hasher.verify(candidate, against: acceptable ? found?.passwordHash : nil) { [self] ok in
+            hasher.verify(Self.hashable(password), against: acceptable ? found?.passwordHash : nil) { [self] ok in
                 if ok, let found {
                     openSession(for: found.user, key: key, address: address, completion: completion)
                 } else {
-                    let now = clock()
-                    store.recordLoginFailure(username: key, address: address, at: now,
-                                             forgetBefore: Timestamp(milliseconds: now.milliseconds - Self.loginWindowMs)) { result in
-                        if case .failure(let error) = result { return completion(.failure(error)) }
-                        completion(.failure(.invalidCredentials))
-                    }
+                    completion(.failure(.invalidCredentials))     // the claimed attempt stays as the failure
                 }
             }
         }
@@ -84,7 +91,7 @@ extension ChatService {
         }
         let now = clock()
         let expiresAt = Timestamp(milliseconds: now.milliseconds + tokenLifetimeMs)
-        // A success forgets the pair's earlier failures; both writes usually share one group commit.
+        // A success forgets the pair's failures (this attempt's claim too); both writes usually share one commit.
         store.clearLoginFailures(username: key, address: address) { _ in }
         store.createToken(hash: SessionToken.hash(token), username: user.username, expiresAt: expiresAt, now: now) { result in
             completion(result.map { Session(token: token, expiresAt: expiresAt, user: user) })

@@ -52,12 +52,12 @@ public protocol Store: AnyObject, Sendable {
     /// The user of an unexpired token (`expiresAt > now`), or nil.
     func user(tokenHash: [UInt8], now: Timestamp, completion: @escaping StoreCompletion<User?>)
     func deleteToken(hash: [UInt8], completion: @escaping StoreCompletion<Void>)
-    /// Failure times (ascending) for the pair after `since` (exclusive: a failure exactly 15 min old has left).
-    func loginFailures(username: String, address: String, since: Timestamp,
-                       completion: @escaping StoreCompletion<[Timestamp]>)
-    /// Records one failure and forgets the pair's failures older than `forgetBefore`.
-    func recordLoginFailure(username: String, address: String, at: Timestamp, forgetBefore: Timestamp,
-                            completion: @escaping StoreCompletion<Void>)
+    /// Throttling, atomically (one transaction, so parallel attempts cannot all slip through): when the pair has
+    /// `limit` or more failures after `since` (exclusive), answers their times, ascending (refused); else counts
+    /// this attempt as a failure at `at` — until `clearLoginFailures` on success — and answers nil. Also forgets
+    /// failures of any pair from `since` or before.
+    func claimLoginAttempt(username: String, address: String, at: Timestamp, since: Timestamp, limit: Int,
+                           completion: @escaping StoreCompletion<[Timestamp]?>)
     func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>)
 
     // MARK: rooms

@@ -50,6 +50,10 @@ enum SQLiteSchema {
         CREATE INDEX messages_client_id ON messages (room_id, user, client_id, created_at) WHERE client_id IS NOT NULL;
         CREATE INDEX tokens_expires_at ON tokens (expires_at);
         """,
+        // v3: forget stale failed logins of every pair, not only of the pair failing again.
+        """
+        CREATE INDEX login_failures_at ON login_failures (at);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -102,7 +106,7 @@ enum SQL {
         SELECT at FROM login_failures WHERE username_key = ? AND address = ? AND at > ? ORDER BY at
         """
     static let insertLoginFailure = "INSERT INTO login_failures (username_key, address, at) VALUES (?, ?, ?)"
-    static let forgetLoginFailures = "DELETE FROM login_failures WHERE username_key = ? AND address = ? AND at < ?"
+    static let forgetLoginFailures = "DELETE FROM login_failures WHERE at < ?"  // bound to `since` + 1: at ≤ since
     static let clearLoginFailures = "DELETE FROM login_failures WHERE username_key = ? AND address = ?"
 
     static let rooms = "SELECT name, created_at, last_seq FROM rooms ORDER BY name"

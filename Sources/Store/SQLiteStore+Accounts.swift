@@ -46,21 +46,16 @@ extension SQLiteStore {
         }
     }
 
-    public func loginFailures(username: String, address: String, since: Timestamp,
-                              completion: @escaping StoreCompletion<[Timestamp]>) {
-        read(completion) { db in
-            .success(try db.query(SQL.loginFailures, [.text(username), .text(address), .int(since.milliseconds)]) {
-                Timestamp(milliseconds: $0.int(0))
-            })
-        }
-    }
-
-    public func recordLoginFailure(username: String, address: String, at: Timestamp, forgetBefore: Timestamp,
-                                   completion: @escaping StoreCompletion<Void>) {
+    public func claimLoginAttempt(username: String, address: String, at: Timestamp, since: Timestamp, limit: Int,
+                                  completion: @escaping StoreCompletion<[Timestamp]?>) {
         write(completion) { batch in
-            try batch.db.run(SQL.forgetLoginFailures, [.text(username), .text(address), .int(forgetBefore.milliseconds)])
+            try batch.db.run(SQL.forgetLoginFailures, [.int(since.milliseconds + 1)])
+            let failures = try batch.db.query(SQL.loginFailures, [.text(username), .text(address), .int(since.milliseconds)]) {
+                Timestamp(milliseconds: $0.int(0))
+            }
+            if failures.count >= limit { return .success(failures) }
             try batch.db.run(SQL.insertLoginFailure, [.text(username), .text(address), .int(at.milliseconds)])
-            return .success(())
+            return .success(nil)
         }
     }
 

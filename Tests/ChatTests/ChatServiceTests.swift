@@ -1,5 +1,7 @@
 // ChatService's store-free logic: pages cut from committed messages, retry-after arithmetic.
 @testable import Chat
+import Dispatch
+import Foundation
 import XCTest
 
 final class ChatServiceTests: XCTestCase {
@@ -59,5 +61,18 @@ final class ChatServiceTests: XCTestCase {
         XCTAssertTrue(PasswordHasher.matches("a long password", one))
         XCTAssertFalse(PasswordHasher.matches("a long passworD", one))
         XCTAssertFalse(PasswordHasher.matches("a long password", "garbage"))
+    }
+
+    func testHashingLeavesTheCallersThread() {
+        let hasher = PasswordHasher(cost: 1)
+        let caller = pthread_self()
+        let sameThread = Box<Bool>()
+        let done = DispatchSemaphore(value: 0)
+        hasher.hash("a long password") { _ in
+            sameThread.value = pthread_equal(pthread_self(), caller) != 0
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(sameThread.value, false)
     }
 }

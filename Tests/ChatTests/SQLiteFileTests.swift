@@ -54,7 +54,7 @@ final class SQLiteFileTests: XCTestCase {
             PRAGMA user_version = 1;
             """)
         let chat = try contract.service()
-        XCTAssertEqual(try rawVersion(dir.file()), 2)
+        XCTAssertEqual(try rawVersion(dir.file()), 3)
         let rooms = try value(outcome { chat.rooms(completion: $0) })
         XCTAssertEqual(rooms, [Room(name: "general", createdAt: Timestamp(milliseconds: 1_700_000_000_000), lastSeq: 2),
                                Room(name: "old", createdAt: Timestamp(milliseconds: 1_700_000_000_001), lastSeq: 0)])
@@ -63,7 +63,7 @@ final class SQLiteFileTests: XCTestCase {
         XCTAssertEqual(page.messages.map(\.clientID), [nil, "c2"])
         let session = try value(contract.login(chat, "veteran", "old password"))
         XCTAssertEqual(session.user, User(username: "Veteran", createdAt: Timestamp(milliseconds: 1_700_000_000_002)))
-        // v2's tables work on the migrated file: throttling records and the idempotency lookup.
+        // Later versions' tables work on the migrated file: throttling records and the idempotency lookup.
         XCTAssertEqual(code(contract.login(chat, "veteran", "wrong password")), "invalid_credentials")
         let third = try value(contract.post(chat, session.user, "third", clientID: "c3")).message
         XCTAssertEqual(third.seq, 3)

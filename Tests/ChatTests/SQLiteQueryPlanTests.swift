@@ -20,6 +20,7 @@ final class SQLiteQueryPlanTests: XCTestCase {
             ("messagesBefore", SQL.messagesBefore, "USING PRIMARY KEY (room_id=? AND seq<?)"),
             ("messagesAfter", SQL.messagesAfter, "USING PRIMARY KEY (room_id=? AND seq>?)"),
             ("deleteExpiredTokens", SQL.deleteExpiredTokens, "tokens_expires_at"),
+            ("forgetLoginFailures", SQL.forgetLoginFailures, "login_failures_at"),
         ]
         for (name, sql, expected) in cases {
             let plan = try db.query("EXPLAIN QUERY PLAN " + sql, []) { $0.text(3) }.joined(separator: " | ")

@@ -14,6 +14,7 @@ final class SQLiteStoreTests: XCTestCase {
     func testAccounts() throws { try contract.accounts() }
     func testUsernamesIgnoreCase() throws { try contract.usernamesIgnoreCase() }
     func testThrottling() throws { try contract.throttling() }
+    func testThrottlingBurst() throws { try contract.throttlingBurst() }
     func testValidationCodes() throws { try contract.validationCodes() }
     func testRooms() throws { try contract.rooms() }
     func testPagingThroughAThousand() throws { try contract.pagingThroughAThousand() }

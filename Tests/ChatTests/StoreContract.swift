@@ -93,6 +93,25 @@ struct StoreContract {
         XCTAssertNoThrow(try value(login(chat, "carol", from: "10.0.0.1")))
     }
 
+    /// Ten wrong guesses at once: the claim is atomic, so exactly five are tried and five refused.
+    func throttlingBurst() throws {
+        let chat = try service()
+        _ = try register(chat, "target")
+        let group = DispatchGroup()
+        let codes = Box<[String]>([])
+        for i in 0..<10 {
+            group.enter()
+            chat.login(username: "target", password: "guess number \(i)", clientAddress: "192.0.2.7") { result in
+                if case .failure(let e) = result { codes.mutate { $0!.append(e.code) } }
+                group.leave()
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
+        let all = codes.value ?? []
+        XCTAssertEqual(all.filter { $0 == "invalid_credentials" }.count, 5, "\(all)")
+        XCTAssertEqual(all.filter { $0 == "too_many_attempts" }.count, 5, "\(all)")
+    }
+
     // MARK: validation and rooms
 
     func validationCodes() throws {

@@ -28,7 +28,7 @@ final class TerminalLineEditor: Sendable {
     func setPrompt(_ prompt: String) {
         state.withLock { state in
             state.prompt = prompt
-            Self.emit("\r\u{1b}[2K" + prompt, typed: state.typed)
+            Self.redraw(state)
         }
     }
 
@@ -36,7 +36,8 @@ final class TerminalLineEditor: Sendable {
     func printAbove(_ text: String) {
         state.withLock { state in
             let body = text.replacingOccurrences(of: "\n", with: "\r\n")
-            Self.emit("\r\u{1b}[2K" + body + "\r\n" + state.prompt, typed: state.typed)
+            Self.emit("\r\u{1b}[2K" + body + "\r\n", typed: [])
+            Self.redraw(state)
         }
     }
 
@@ -53,31 +54,57 @@ final class TerminalLineEditor: Sendable {
                 let line = state.withLock { state -> String in
                     let line = String(decoding: state.typed, as: UTF8.self)
                     state.typed = []
-                    Self.emit("\r\u{1b}[2K" + state.prompt, typed: [])
+                    Self.redraw(state)
                     return line
                 }
                 if !line.isEmpty { return .line(line) }
             case 0x7F, 0x08:              // Backspace (DEL on most terminals, ^H on some)
                 state.withLock { state in
                     Self.dropLastCharacter(&state.typed)
-                    Self.emit("\r\u{1b}[2K" + state.prompt, typed: state.typed)
+                    Self.redraw(state)
                 }
             case 0x15:                    // Ctrl-U: clear the line
                 state.withLock { state in
                     state.typed = []
-                    Self.emit("\r\u{1b}[2K" + state.prompt, typed: [])
+                    Self.redraw(state)
                 }
             case 0x1B:                    // an escape sequence (arrows, …): read it whole and ignore it
                 Self.skipEscapeSequence()
             case 0x20...0x7E, 0x80...0xFF:
                 state.withLock { state in
                     state.typed.append(byte)
-                    Self.emit("", typed: [byte])
+                    // Echo the key alone while the line fits; past the width, redraw the tail (once the
+                    // character is complete, so a multi-byte one is never drawn half).
+                    if Self.fits(state) || String(validating: state.typed, as: UTF8.self) == nil {
+                        Self.emit("", typed: [byte])
+                    } else {
+                        Self.redraw(state)
+                    }
                 }
             default:
                 break                     // other control characters are not part of a chat line
             }
         }
+    }
+
+    /// Clears the line and draws prompt + input. An input wider than the terminal shows only its end ("…" first):
+    /// `ESC[2K` clears one screen row, so the prompt line must never wrap.
+    private static func redraw(_ state: State) {
+        guard !fits(state) else { return emit("\r\u{1b}[2K" + state.prompt, typed: state.typed) }
+        let room = max(columns() - state.prompt.count - 2, 1)
+        let tail = String(String(decoding: state.typed, as: UTF8.self).suffix(room))
+        emit("\r\u{1b}[2K" + state.prompt + "…" + tail, typed: [])
+    }
+
+    private static func fits(_ state: State) -> Bool {
+        state.prompt.count + String(decoding: state.typed, as: UTF8.self).count < columns()
+    }
+
+    /// The terminal's width (TIOCGWINSZ), 80 when it does not say.
+    private static func columns() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
     }
 
     /// Removes the last UTF-8 encoded character (its continuation bytes are 10xxxxxx).

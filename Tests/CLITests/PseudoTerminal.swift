@@ -1,5 +1,6 @@
 // Test support: a pseudo-terminal (posix_openpt) to run `konnect chat` in, as a user's terminal would.
 import Foundation
+import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,8 @@ final class PseudoTerminal {
         let unlock: @convention(c) (Int32) -> Int32 = try Self.libc("unlockpt")
         let name: @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32 = try Self.libc("ptsname_r")
         master = openpt(O_RDWR | O_NOCTTY)
+        // A container without /dev/pts cannot run these tests at all: say so rather than fail.
+        if master < 0 { throw XCTSkip("no pseudo-terminals here: \(String(cString: strerror(errno)))") }
         var path = [CChar](repeating: 0, count: 128)
         guard master >= 0, grant(master) == 0, unlock(master) == 0, name(master, &path, path.count) == 0 else {
             throw TestSetupError("no pseudo-terminal: \(String(cString: strerror(errno)))")

@@ -94,7 +94,7 @@ final class CommandChatSession: Sendable {
             state = (room: room, generation: state.generation + 1)
             return state.generation
         }
-        editor.setPrompt("[\(room)] ")
+        if interactive { editor.setPrompt("[\(room)] ") }
         show("— \(room) —")
         for message in page.messages { showMessage(message) }
         startListener(room: room, after: page.lastSeq, generation: generation)

@@ -55,6 +55,7 @@ final class CommandChatTests: CLITestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("— \(room) —"), result.stdout)
         XCTAssertTrue(result.stdout.contains("/room NAME"), "help was shown: \(result.stdout)")
+        XCTAssertFalse(result.stdout.contains("\u{1b}"), "no terminal control sequences in line mode")
         let history = try alice.run(["history", "--room", room])
         XCTAssertTrue(history.stdout.contains("\(aliceName): in the new room"), history.stdout)
     }

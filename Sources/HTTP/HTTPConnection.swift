@@ -117,16 +117,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     /// A head is complete: build the request, choose the route and its body limit, then read the body or dispatch.
     func beginRequest(_ bytes: UnsafeRawBufferPointer, consumed: Int) {
         let head = parser.head
-        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        func text(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self) }
-        var headers = HTTPHeaders()
-        headers.reserve(head.fields.count)
-        for f in head.fields {
-            headers.add(text(Int(f.nameStart), Int(f.nameEnd)), text(Int(f.valueStart), Int(f.valueEnd)))
-        }
-        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: text(head.targetStart, head.targetEnd),
-                              versionMinor: head.versionMinor, headers: headers)
-        req.remoteAddress = remoteAddress
+        let req = makeRequest(head, bytes)
         conn.input.consume(consumed)
         parser.reset()
         headStarted = false
@@ -173,5 +164,20 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             state = .body(remaining: head.contentLength!)
         }
         setDeadline(context.loop.now &+ nanos(configuration.idleTimeout))
+    }
+
+    /// The request value handed to handlers: strings are made once here, from the parser's offsets.
+    func makeRequest(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> HTTPRequest {
+        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        func text(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self) }
+        var headers = HTTPHeaders()
+        headers.reserve(head.fields.count)
+        for f in head.fields {
+            headers.add(text(Int(f.nameStart), Int(f.nameEnd)), text(Int(f.valueStart), Int(f.valueEnd)))
+        }
+        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: text(head.targetStart, head.targetEnd),
+                              versionMinor: head.versionMinor, headers: headers)
+        req.remoteAddress = remoteAddress
+        return req
     }
 }

@@ -175,7 +175,12 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         for f in head.fields {
             headers.add(text(Int(f.nameStart), Int(f.nameEnd)), text(Int(f.valueStart), Int(f.valueEnd)))
         }
-        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: text(head.targetStart, head.targetEnd),
+        var question = head.targetStart
+        while question < head.targetEnd && base[question] != 63 { question += 1 }   // "?"
+        let target = text(head.targetStart, head.targetEnd)
+        let path = question == head.targetEnd ? target : text(head.targetStart, question)
+        let query = question == head.targetEnd ? "" : text(question + 1, head.targetEnd)
+        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: target, path: path, query: query,
                               versionMinor: head.versionMinor, headers: headers)
         req.remoteAddress = remoteAddress
         return req

@@ -1,9 +1,9 @@
 // The domain's front door: every rule of ../shared/API.md for accounts, rooms, posting, paging and waiting.
-// INTERFACE STUB — the chat-store issue replaces the bodies; the public signatures are what `API` relies on.
 //
 // Completions may run synchronously (a fast store read) or later on another thread (password hashing, the
 // writer's group commit); callers must not assume which. Nothing here blocks an event loop for long: slow work
-// (yescrypt, fsync) happens on the service's own threads.
+// (yescrypt, fsync) happens on the service's own threads or the store's writer.
+import Synchronization
 
 public typealias Completion<T> = @Sendable (Result<T, ChatError>) -> Void
 
@@ -13,59 +13,84 @@ public struct WaitTicket: Sendable, Hashable {
     public init(id: UInt64) { self.id = id }
 }
 
+/// The chat domain over a `Store`: validates every input of the contract, hashes passwords, issues tokens,
+/// throttles failed logins and parks long-poll waiters until their room advances.
 public final class ChatService: @unchecked Sendable {
     public static let defaultTokenLifetime: Double = 30 * 24 * 3600
+    /// Failed logins per (username, address) tolerated within `loginWindowMs` (../shared/API.md Accounts).
+    public static let maxLoginFailures = 5
+    public static let loginWindowMs: Int64 = 15 * 60 * 1000
+    /// How long a client_id keeps answering with the original message.
+    public static let idempotencyWindowMs: Int64 = 24 * 3600 * 1000
 
-    // MARK: accounts
+    let store: Store
+    let clock: @Sendable () -> Timestamp
+    let tokenLifetimeMs: Int64
+    let hasher: PasswordHasher
+    let waiters = WaiterRegistry()
+    private let stored = Atomic<Int>(0)
 
-    /// 201: the new user. Errors: invalid_username, invalid_password, username_taken.
-    public func register(username: String?, password: String?, completion: @escaping Completion<User>) { fatalError("stub") }
-
-    /// A session with a fresh token. Errors: invalid_credentials (unknown user and wrong password alike),
-    /// too_many_attempts (retryAfter set) after 5 failures in 15 minutes for this (username, clientAddress).
-    public func login(username: String?, password: String?, clientAddress: String, completion: @escaping Completion<Session>) { fatalError("stub") }
-
-    /// The token's user. Errors: unauthorized (code "unauthorized") for a missing, unknown, expired or revoked token.
-    public func authenticate(token: String?, completion: @escaping Completion<User>) { fatalError("stub") }
-
-    /// Revokes the token on every server instance (it is gone from the store).
-    public func logout(token: String, completion: @escaping Completion<Void>) { fatalError("stub") }
+    /// - Parameters:
+    ///   - clock: the time source (tests inject one to step through throttling windows and token expiry).
+    ///   - tokenLifetime: seconds a login's token stays valid.
+    ///   - passwordCost: yescrypt cost; 0 is libcrypt's default. Only tests should lower it.
+    public init(store: Store, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+                tokenLifetime: Double = ChatService.defaultTokenLifetime, passwordCost: UInt = 0) {
+        self.store = store
+        self.clock = clock
+        self.tokenLifetimeMs = Int64(tokenLifetime * 1000)
+        self.hasher = PasswordHasher(cost: passwordCost)
+        store.onRoomAdvanced { [weak self] room, lastSeq, messages in
+            self?.roomAdvanced(room: room, lastSeq: lastSeq, messages: messages)
+        }
+    }
 
     // MARK: rooms
 
     /// All rooms by name (code-point order).
-    public func rooms(completion: @escaping Completion<[Room]>) { fatalError("stub") }
+    public func rooms(completion: @escaping Completion<[Room]>) {
+        store.rooms(completion: completion)
+    }
 
     /// Errors: invalid_room_name, room_exists.
-    public func createRoom(name: String?, completion: @escaping Completion<Room>) { fatalError("stub") }
+    public func createRoom(name: String?, completion: @escaping Completion<Room>) {
+        if let error = Validation.roomName(name) { return completion(.failure(error)) }
+        store.createRoom(name: name!, at: clock(), completion: completion)
+    }
 
     // MARK: messages
 
     /// Validates, then stores durably; completes only after the transaction commits.
     /// `text` nil means missing or not a string (invalid_text). Errors: empty_text, text_too_long, invalid_text,
     /// room_not_found, invalid_parameter (bad client id), idempotency_key_reused.
-    public func post(user: User, room: String, text: String?, clientID: String?, completion: @escaping Completion<PostOutcome>) { fatalError("stub") }
+    public func post(user: User, room: String, text: String?, clientID: String?, completion: @escaping Completion<PostOutcome>) {
+        if let error = Validation.text(text) { return completion(.failure(error)) }
+        if let error = Validation.clientID(clientID) { return completion(.failure(error)) }
+        // An invalid name cannot exist; answering without the store keeps junk out of its queries.
+        if Validation.roomName(room) != nil { return completion(.failure(.roomNotFound(room))) }
+        let now = clock()
+        let request = PostRequest(room: room, user: user.username, text: text!, clientID: clientID, at: now,
+                                  replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs))
+        store.post(request) { [self] result in
+            if case .success(.created) = result { stored.add(1, ordering: .relaxed) }
+            completion(result)
+        }
+    }
 
     /// A page of history. `limit` already validated (1…200) by the caller. Errors: room_not_found.
-    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping Completion<HistoryPage>) { fatalError("stub") }
+    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping Completion<HistoryPage>) {
+        if Validation.roomName(room) != nil { return completion(.failure(.roomNotFound(room))) }
+        store.history(room: room, cursor: cursor, limit: max(1, limit), completion: completion)
+    }
 
-    /// Long-poll: calls `onReady` once, on any thread, with the page `history(room, .after(after), limit)` as soon
-    /// as it is non-empty — at once if it already is. Returns nil if it answered at once (onReady already called),
-    /// else a ticket to cancel with. Errors (room_not_found) also arrive through `onReady`.
-    public func waitForMessages(room: String, after: Int64, limit: Int, onReady: @escaping Completion<HistoryPage>) -> WaitTicket? { fatalError("stub") }
+    /// Waiters currently registered (for /metrics).
+    public var parkedWaiters: Int { waiters.count }
 
-    /// Forgets a waiter (its deadline passed, or its client hung up). Harmless if it already fired.
-    public func cancelWait(_ ticket: WaitTicket) { fatalError("stub") }
-
-    /// Waiters currently registered (for /metrics), and messages stored since start (counter).
-    public var parkedWaiters: Int { 0 }
+    /// Messages created through this service since it started (for /metrics).
+    public var messagesStored: Int { stored.load(ordering: .relaxed) }
 
     /// True when the store answers a trivial query.
-    public func health(completion: @escaping @Sendable (Bool) -> Void) { fatalError("stub") }
-}
-
-extension Timestamp {
-    /// `2026-11-25T12:00:00.123Z`
-    public var rfc3339: String { fatalError("stub") }
-    public static func now() -> Timestamp { fatalError("stub") }
+    public func health(completion: @escaping @Sendable (Bool) -> Void) {
+        store.ping(completion: completion)
+    }
 }

@@ -10,23 +10,18 @@ enum ServeCommand {
     usage: konnect serve [--host 127.0.0.1] [--port 8080] [--loops N] [--max-head-bytes 16384]
                          [--max-body-bytes 65536] [--head-timeout 10] [--idle-timeout 60]
                          [--max-connections 19000] [--log-level info|warn|error]
+                         [--db konnect.db] [--web-root DIR]
     """
 
     static let valueFlags: Set<String> = ["host", "port", "loops", "max-head-bytes", "max-body-bytes", "head-timeout",
                                           "idle-timeout", "max-connections", "log-level"]
 
     /// Flags other developers add (e.g. `db`); read them from `arguments` in `buildRouter`.
-    nonisolated(unsafe) static var extraValueFlags: Set<String> = []
+    nonisolated(unsafe) static var extraValueFlags: Set<String> = apiValueFlags
 
     /// The routes. `GET /health` for now; the API layer will register its routes here.
     static func buildRouter(arguments: Arguments, maxBodyBytes: Int) throws -> Router {
-        let router = Router(defaultBodyLimit: maxBodyBytes)
-        router.add("GET", "/health") { _, responder in
-            responder.respond(HTTPResponse(status: 200, headers: HTTPHeaders([
-                ("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
-            ]), body: Array("{\"status\":\"ok\"}".utf8)))
-        }
-        return router
+        try apiRouter(arguments: arguments, maxBodyBytes: maxBodyBytes)
     }
 }
 
@@ -68,7 +63,9 @@ func runServe(arguments raw: [String]) -> Int32 {
         return 1
     }
     let server = HTTPServer(configuration: configuration, router: router)
-    if logLevel == "info" { server.onRequest = { printError(RequestLog.line($0)) } }
+    var log: (@Sendable (RequestRecord) -> Void)? = nil
+    if logLevel == "info" { log = { @Sendable record in printError(RequestLog.line(record)) } }
+    ServeCommand.attachMetrics(server, log: log)
     server.handleSignals()
     do {
         try server.start()

@@ -1,3 +1,0 @@
-// Routes: HTTP ↔ Chat.
-import HTTP
-import Chat

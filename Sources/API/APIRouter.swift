@@ -1,0 +1,88 @@
+// The API's entry point: every route of ../shared/API.md registered on the HTTP layer's router.
+import HTTP
+import Chat
+
+/// Builds the router for the whole contract: service routes, accounts, rooms, messages and the web client's files.
+/// Static files are read once, here.
+public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
+    let router = Router(defaultBodyLimit: options.maxBodyBytes)
+    let routes = ChatRoutes(chat: chat)
+    let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
+    let files = StaticFiles(root: options.webRoot)
+
+    options.metrics.addGauge("konnect_parked_polls", help: "Long-polls currently held waiting for a message.") {
+        chat.parkedWaiters
+    }
+    options.metrics.addGauge("konnect_messages_stored_total", help: "Messages durably stored by this process since start.",
+                             type: "counter") { chat.messagesStored }
+
+    router.add("GET", "/", files.handler(for: "index.html"))
+    router.add("GET", "/health", service.health)
+    router.add("GET", "/openapi.yaml", service.openAPI)
+    router.add("GET", "/metrics", service.metrics)
+
+    router.add("POST", "/register", routes.register)
+    router.add("POST", "/login", routes.login)
+    router.add("POST", "/logout", routes.logout)
+    router.add("GET", "/me", routes.me)
+
+    router.add("GET", "/rooms", routes.listRooms)
+    router.add("POST", "/rooms", routes.createRoom)
+
+    router.add("POST", "/messages", routes.post)
+    router.add("GET", "/messages", routes.history)
+
+    // The web client's other files, each its own route so unknown paths stay 404 and API paths keep their 405.
+    let taken = Set(router.routes.map(\.pattern))
+    for name in files.names where name != "index.html" && !taken.contains("/" + name) {
+        router.add("GET", "/" + name, files.handler(for: name))
+    }
+    return router
+}
+
+/// The patterns `makeRouter` registers for files of the web root other than `/` (openapi.yaml documents them as
+/// `/{file}`); exposed for the spec-coverage test.
+public func staticFileRoutes(options: APIOptions) -> [String] {
+    StaticFiles(root: options.webRoot).names.filter { $0 != "index.html" }.map { "/" + $0 }
+}
+
+/// State shared by the Accounts, Rooms and Messages handlers.
+final class ChatRoutes: Sendable {
+    let chat: ChatService
+    let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
+    let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
+
+    init(chat: ChatService) { self.chat = chat }
+
+    /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
+    static func bearerToken(_ request: HTTPRequest) -> String? {
+        guard let value = request.headers["Authorization"] else { return nil }
+        let trimmed = value.trimmingSpaces
+        guard trimmed.utf8.count > 7, trimmed.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = String(trimmed.dropFirst(7)).trimmingSpaces
+        return token.isEmpty ? nil : token
+    }
+
+    /// Runs `next` with the request's user, or answers 401 `unauthorized` with `WWW-Authenticate: Bearer`.
+    func authenticated(_ request: HTTPRequest, _ responder: Responder, _ next: @escaping @Sendable (User) -> Void) {
+        guard let token = ChatRoutes.bearerToken(request) else {
+            responder.respond(APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)"))
+            return
+        }
+        chat.authenticate(token: token) { result in
+            switch result {
+            case .success(let user): next(user)
+            case .failure(let error): responder.respond(APIResponse.problem(error))
+            }
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

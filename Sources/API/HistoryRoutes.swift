@@ -1,0 +1,123 @@
+// GET /messages (../shared/API.md "GET /messages — history and long-poll"): paging and parked long-polls.
+import HTTP
+import Chat
+
+/// The validated query of GET /messages.
+struct HistoryQuery: Equatable {
+    var room = "general"
+    var limit = 50
+    var cursor = HistoryCursor.newest
+    var wait: Double = 0                 // seconds, 0…60; only with `after`
+
+    /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 only with after (larger
+    /// values count as 60). Anything else is 400 invalid_parameter.
+    static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
+        let items = FormFields.decode(Array(query.utf8))
+        func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
+            .refuse(APIResponse.invalid("invalid_parameter", detail))
+        }
+        var q = HistoryQuery()
+        switch ChatRoutes.roomField(FieldValue.absent, items["room"] ?? FieldValue.absent) {
+        case .success(let room): q.room = room
+        case .failure(let refusal): return .failure(refusal)
+        }
+        if let value = items["limit"] {
+            guard let limit = integer(value), (1...200).contains(limit) else { return bad("limit must be 1–200") }
+            q.limit = Int(limit)
+        }
+        let before = items["before"], after = items["after"]
+        if before != nil && after != nil { return bad("use at most one of before and after") }
+        if let before {
+            guard let b = integer(before), b >= 1 else { return bad("before must be a seq ≥ 1") }
+            q.cursor = .before(b)
+        }
+        if let after {
+            guard let a = integer(after), a >= 0 else { return bad("after must be a seq ≥ 0") }
+            q.cursor = .after(a)
+        }
+        if let value = items["wait"] {
+            guard after != nil else { return bad("wait is only allowed with after") }
+            guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60") }
+            q.wait = min(wait, 60)
+        }
+        return .success(q)
+    }
+
+    /// ASCII digits only (no sign, no spaces), fitting Int64.
+    static func integer(_ value: FieldValue) -> Int64? {
+        guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 18,
+              s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int64(s)
+    }
+
+    /// Digits with at most one decimal point; any size (the caller caps at 60).
+    static func seconds(_ value: FieldValue) -> Double? {
+        guard case .string(let s) = value, !s.isEmpty, s.first != ".", s.last != "." else { return nil }
+        var dots = 0
+        for b in s.utf8 {
+            if b == UInt8(ascii: ".") { dots += 1; continue }
+            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { return nil }
+        }
+        guard dots <= 1 else { return nil }
+        return s.utf8.count > 12 ? 60 : Double(s)
+    }
+}
+
+extension ChatRoutes {
+    /// 200 `{"room","messages","has_more","last_seq"}`; with `after` and `wait` the request parks until a post or
+    /// the deadline (then an empty list). A parked request holds no thread (contract "GET /messages").
+    var history: HTTPHandler {
+        { request, responder in
+            self.authenticated(request, responder) { _ in
+                let query: HistoryQuery
+                switch HistoryQuery.parse(request.query) {
+                case .success(let q): query = q
+                case .failure(let refusal): return responder.respond(refusal.response)
+                }
+                if case .after(let after) = query.cursor, query.wait > 0 {
+                    self.longPoll(query, after: after, responder)
+                } else {
+                    self.chat.history(room: query.room, cursor: query.cursor, limit: query.limit) { result in
+                        self.answerPage(responder, query, result)
+                    }
+                }
+            }
+        }
+    }
+
+    func longPoll(_ query: HistoryQuery, after: Int64, _ responder: Responder) {
+        let ticket = chat.waitForMessages(room: query.room, after: after, limit: query.limit) { result in
+            self.answerPage(responder, query, result)
+        }
+        guard let ticket else { return }     // answered at once
+        if lastSeqs.value(room: query.room) == nil {
+            // The deadline answer needs the room's last_seq without a store read: learn it now, off the hot path.
+            chat.history(room: query.room, cursor: .newest, limit: 1) { result in
+                if case .success(let page) = result { self.lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
+            }
+        }
+        let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages, room = query.room
+        responder.park(timeout: query.wait, onDeadline: {
+            chat.cancelWait(ticket)
+            // Nothing newer than `after` was posted (else onReady had answered): an empty page. The room's
+            // last_seq comes from the cache; if the read started at park time has not landed, ask once more (the
+            // SQLite store answers reads synchronously).
+            if lastSeqs.value(room: room) == nil {
+                chat.history(room: room, cursor: .newest, limit: 1) { result in
+                    if case .success(let page) = result { lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
+                }
+            }
+            let page = HistoryPage(room: room, messages: [], hasMore: false, lastSeq: lastSeqs.value(room: room) ?? after)
+            return APIResponse.json(200, pages.encoded(page))
+        }, onCancel: {
+            chat.cancelWait(ticket)
+        })
+    }
+
+    func answerPage(_ responder: Responder, _ query: HistoryQuery, _ result: Result<HistoryPage, ChatError>) {
+        APIResponse.answer(responder, result) { page in
+            lastSeqs.observe(room: page.room, lastSeq: page.lastSeq)
+            return APIResponse.json(200, pages.encoded(page))
+        }
+    }
+}

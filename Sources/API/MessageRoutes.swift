@@ -1,0 +1,70 @@
+// POST /messages (../shared/API.md "POST /messages — post"): JSON, form or text/plain; idempotent by client id.
+import HTTP
+import Chat
+
+extension ChatRoutes {
+    /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry.
+    var post: HTTPHandler {
+        { [chat, lastSeqs] request, responder in
+            self.authenticated(request, responder) { user in
+                guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
+                let query = FormFields.decode(Array(request.query.utf8))
+                let room: String
+                switch ChatRoutes.roomField(body["room"], query["room"] ?? .absent) {
+                case .success(let name): room = name
+                case .failure(let refusal): return responder.respond(refusal.response)
+                }
+                let clientID: String?
+                switch ChatRoutes.clientID(body["client_id"], header: request.headers["Idempotency-Key"]) {
+                case .success(let id): clientID = id
+                case .failure(let refusal): return responder.respond(refusal.response)
+                }
+                if body["text"] == .invalid {
+                    return responder.respond(APIResponse.invalid("invalid_text", "text must be a valid UTF-8 string"))
+                }
+                chat.post(user: user, room: room, text: body["text"].string, clientID: clientID) { result in
+                    APIResponse.answer(responder, result) { outcome in
+                        let (status, message): (Int, Message)
+                        switch outcome {
+                        case .created(let m): (status, message) = (201, m)
+                        case .replayed(let m): (status, message) = (200, m)
+                        }
+                        lastSeqs.observe(room: message.room, lastSeq: message.seq)
+                        return APIResponse.json(status, ChatJSON.wrapped("message") { ChatJSON.message(message, into: &$0) })
+                    }
+                }
+            }
+        }
+    }
+
+    /// `room` from the body, else the query, else `general`. Invalid UTF-8, a non-string or an empty name is
+    /// 400 invalid_parameter; a well-formed name that does not exist is the domain's 404 room_not_found.
+    static func roomField(_ body: FieldValue, _ query: FieldValue) -> Result<String, Refusal> {
+        let value = body == .absent ? query : body
+        switch value {
+        case .absent: return .success("general")
+        case .string(let name) where !name.isEmpty: return .success(name)
+        default: return .refuse(APIResponse.invalid("invalid_parameter", "room must be a non-empty UTF-8 string"))
+        }
+    }
+
+    /// `client_id` and the `Idempotency-Key` header name the same thing; both at once must agree (contract).
+    /// The header may be an RFC 8941 sf-string (`"abc"`, as the IETF draft writes it) or a bare token.
+    static func clientID(_ field: FieldValue, header: String?) -> Result<String?, Refusal> {
+        var key = header?.trimmingSpaces
+        if let k = key, k.utf8.count >= 2, k.hasPrefix("\""), k.hasSuffix("\"") {
+            key = String(k.dropFirst().dropLast())
+        }
+        switch field {
+        case .invalid:
+            return .refuse(APIResponse.invalid("invalid_parameter", "client_id must be a string of printable ASCII"))
+        case .absent:
+            return .success(key)
+        case .string(let id):
+            if let key, key != id {
+                return .refuse(APIResponse.invalid("invalid_parameter", "client_id and Idempotency-Key differ"))
+            }
+            return .success(id)
+        }
+    }
+}

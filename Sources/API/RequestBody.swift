@@ -1,0 +1,145 @@
+// Request bodies as named fields: JSON, application/x-www-form-urlencoded (what `curl -d` sends), or text/plain.
+import Foundation
+import HTTP
+
+/// One field of a body or query, as the routes see it.
+enum FieldValue: Equatable {
+    case absent              // not sent (or JSON null)
+    case string(String)      // a valid UTF-8 string
+    case invalid             // sent, but not a string (JSON) or not valid UTF-8 (form, text/plain, query)
+
+    /// The string, or nil for absent/invalid — the domain's "missing or not a string".
+    var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+}
+
+/// A parsed body. Contract "Conventions": JSON, form, and (for POST /messages) text/plain; anything else is 415.
+struct RequestBody {
+    private var fields: [String: FieldValue] = [:]
+
+    subscript(name: String) -> FieldValue { fields[name] ?? .absent }
+
+    /// Parses by Content-Type. `plainTextField` names the field a text/plain body fills (nil: text/plain is 415).
+    static func parse(_ request: HTTPRequest, plainTextField: String? = nil) -> Result<RequestBody, Refusal> {
+        let accepted = plainTextField == nil
+            ? "application/json, application/x-www-form-urlencoded"
+            : "application/json, application/x-www-form-urlencoded, text/plain"
+        guard let contentType = request.headers["Content-Type"] else {
+            // No body and no type (e.g. `curl -X POST`): every field is absent, the domain says which is missing.
+            if request.body.isEmpty { return .success(RequestBody()) }
+            return .refuse(APIResponse.unsupportedMediaType("(none)", accepted: accepted))
+        }
+        let (mediaType, charset) = MediaType.parse(contentType)
+        if let charset, charset != "utf-8", charset != "utf8" {
+            return .refuse(APIResponse.unsupportedMediaType(contentType, accepted: accepted + " (UTF-8)"))
+        }
+        switch mediaType {
+        case "application/json":
+            return parseJSON(request.body)
+        case "application/x-www-form-urlencoded":
+            return .success(RequestBody(fields: FormFields.decode(request.body)))
+        case "text/plain" where plainTextField != nil:
+            let text = String(validating: request.body, as: UTF8.self)
+            return .success(RequestBody(fields: [plainTextField!: text.map(FieldValue.string) ?? .invalid]))
+        default:
+            return .refuse(APIResponse.unsupportedMediaType(contentType, accepted: accepted))
+        }
+    }
+
+    /// RFC 8259: the body must be one JSON object in UTF-8 (checked first: invalid UTF-8 is `invalid_json`).
+    /// JSONDecoder, not JSONSerialization: the latter silently drops U+FEFF inside strings, which would store a
+    /// different text than was sent. Fields that are not strings (or strings it cannot represent, such as a lone
+    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers.
+    static func parseJSON(_ body: [UInt8]) -> Result<RequestBody, Refusal> {
+        if body.isEmpty { return .success(RequestBody()) }
+        guard String(validating: body, as: UTF8.self) != nil else {
+            return .refuse(APIResponse.invalid("invalid_json", "the body is not valid UTF-8"))
+        }
+        do {
+            let object = try JSONDecoder().decode([String: JSONField].self, from: Data(body))
+            return .success(RequestBody(fields: object.mapValues(\.value)))
+        } catch {
+            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object (RFC 8259)"))
+        }
+    }
+}
+
+/// One member of a JSON body object: a string, null (absent), or anything else (invalid).
+struct JSONField: Decodable {
+    var value: FieldValue
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            value = .absent
+        } else if let string = try? container.decode(String.self) {
+            value = .string(string)
+        } else {
+            value = .invalid
+        }
+    }
+}
+
+/// Form and query decoding that keeps invalid UTF-8 visible as `.invalid` instead of replacing it with U+FFFD,
+/// so a bad byte is refused rather than stored as a different value.
+enum FormFields {
+    static func decode(_ bytes: [UInt8]) -> [String: FieldValue] {
+        var fields: [String: FieldValue] = [:]
+        for part in bytes.split(separator: UInt8(ascii: "&")) {
+            let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(decoding: percentDecode(pieces[0]), as: UTF8.self)
+            if fields[name] != nil { continue }   // the first occurrence wins
+            let raw = pieces.count > 1 ? percentDecode(pieces[1]) : []
+            fields[name] = String(validating: raw, as: UTF8.self).map(FieldValue.string) ?? .invalid
+        }
+        return fields
+    }
+
+    /// WHATWG URL §5.1: `+` is a space, `%XX` a byte; a `%` not followed by two hex digits stays as it is.
+    static func percentDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            if b == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
+                      let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 2
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+/// `type/subtype; charset=…` → lower-cased media type and charset (RFC 9110 §8.3.1).
+enum MediaType {
+    static func parse(_ value: String) -> (type: String, charset: String?) {
+        let parts = value.split(separator: ";")
+        let type = (parts.first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        var charset: String?
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" else { continue }
+            charset = pair[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                .lowercased()
+        }
+        return (type, charset)
+    }
+}

@@ -1,0 +1,93 @@
+// One group-commit transaction's state: rooms touched (read once, updated once) and the messages it inserts.
+import Chat
+
+/// What a committed batch did to one room.
+struct RoomAdvance: Sendable {
+    let room: String
+    let lastSeq: Int64
+    let messages: [Message]            // ascending seq, ending at lastSeq
+}
+
+/// The writer's view of one open transaction. Per-batch work (room lookup, the rooms.last_seq update, the random
+/// part of message ids) is done once per batch, not per post.
+final class SQLiteBatch {
+    private final class RoomState {
+        let id: Int64
+        let createdAt: Int64
+        var lastSeq: Int64
+        var messages: [Message] = []
+        init(id: Int64, createdAt: Int64, lastSeq: Int64) {
+            self.id = id
+            self.createdAt = createdAt
+            self.lastSeq = lastSeq
+        }
+    }
+
+    let db: SQLiteConnection
+    private var rooms: [String: RoomState] = [:]
+    private var order: [String] = []           // rooms in first-touched order, for stable notifications
+    private let idRandom = UInt64.random(in: .min ... .max)
+    private var idCounter: UInt64 = 0
+
+    init(db: SQLiteConnection) { self.db = db }
+
+    /// Commits a post: idempotency check, then seq = room's last seq + 1, all inside this transaction, so seq
+    /// order is commit order and gap-free (../shared/API.md Messages).
+    func post(_ request: PostRequest) throws -> Result<PostOutcome, ChatError> {
+        guard let room = try room(request.room) else { return .failure(.roomNotFound(request.room)) }
+        if let key = request.clientID {
+            let found = try db.query(SQL.messageByClientID, [.int(room.id), .text(request.user), .text(key),
+                                                              .int(request.replaySince.milliseconds)]) { row in
+                Message(id: row.text(0), room: request.room, seq: row.int(1), user: request.user, text: row.text(2),
+                        createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
+            }
+            if let original = found.first {
+                return original.text == request.text ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
+            }
+        }
+        let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,
+                              user: request.user, text: request.text, createdAt: request.at, clientID: request.clientID)
+        try db.run(SQL.insertMessage, [.int(room.id), .int(message.seq), .text(message.id), .text(message.user),
+                                       .text(message.text), .int(message.createdAt.milliseconds),
+                                       .optionalText(message.clientID)])
+        room.lastSeq = message.seq
+        room.messages.append(message)
+        return .success(.created(message))
+    }
+
+    /// Writes each touched room's new last_seq (once per room per batch).
+    func finish() throws {
+        for name in order {
+            guard let room = rooms[name], !room.messages.isEmpty else { continue }
+            try db.run(SQL.setRoomLastSeq, [.int(room.lastSeq), .int(room.id)])
+        }
+    }
+
+    var advanced: [RoomAdvance] {
+        order.compactMap { name in
+            guard let room = rooms[name], !room.messages.isEmpty else { return nil }
+            return RoomAdvance(room: name, lastSeq: room.lastSeq, messages: room.messages)
+        }
+    }
+
+    private func room(_ name: String) throws -> RoomState? {
+        if let known = rooms[name] { return known }
+        guard let state = try db.query(SQL.roomByName, [.text(name)], row: { row in
+            RoomState(id: row.int(0), createdAt: row.int(1), lastSeq: row.int(2))
+        }).first else { return nil }
+        rooms[name] = state
+        order.append(name)
+        return state
+    }
+
+    /// Time-ordered and unique: 12 hex digits of milliseconds, then 16 of (batch random + counter).
+    private func nextMessageID(_ at: Timestamp) -> String {
+        idCounter += 1
+        return hex(UInt64(max(0, at.milliseconds)), 12) + hex(idRandom &+ idCounter, 16)
+    }
+
+    private func hex(_ value: UInt64, _ width: Int) -> String {
+        let s = String(value, radix: 16)
+        return s.count >= width ? String(s.suffix(width)) : String(repeating: "0", count: width - s.count) + s
+    }
+}

@@ -1,0 +1,136 @@
+// The SQLite schema as numbered migrations; `PRAGMA user_version` records how many have run.
+
+/// Schema migrations: step N takes a database at version N-1 to version N, in its own transaction. Never edit
+/// a released step; add a new one.
+enum SQLiteSchema {
+    /// Milliseconds since the epoch, in SQL (the migrations run before any Swift clock is involved).
+    private static let nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
+    static let migrations: [String] = [
+        // v1: accounts, tokens, rooms with their newest seq, messages keyed by (room, seq); room `general`.
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL,
+            username_key TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE tokens (
+            hash BLOB PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE rooms (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE messages (
+            room_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            client_id TEXT,
+            PRIMARY KEY (room_id, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO rooms (name, created_at) VALUES ('general', \(nowMs));
+        """,
+        // v2: login throttling shared by every instance; idempotency lookups; pruning expired tokens.
+        """
+        CREATE TABLE login_failures (
+            username_key TEXT NOT NULL,
+            address TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX login_failures_pair ON login_failures (username_key, address, at);
+        CREATE INDEX messages_client_id ON messages (room_id, user, client_id, created_at) WHERE client_id IS NOT NULL;
+        CREATE INDEX tokens_expires_at ON tokens (expires_at);
+        """,
+        // v3: forget stale failed logins of every pair, not only of the pair failing again.
+        """
+        CREATE INDEX login_failures_at ON login_failures (at);
+        """,
+    ]
+
+    static var currentVersion: Int { migrations.count }
+
+    /// Brings the database up to `currentVersion`, one step per transaction. A database newer than this code
+    /// is refused rather than guessed at.
+    static func migrate(_ db: SQLiteConnection) throws {
+        let version = try db.query("PRAGMA user_version", []) { Int($0.int(0)) }.first ?? 0
+        guard version <= currentVersion else {
+            throw SQLiteError(code: 0, message: "database schema v\(version) is newer than this server (v\(currentVersion))")
+        }
+        for step in version..<currentVersion {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                try db.execute(migrations[step])
+                try db.execute("PRAGMA user_version = \(step + 1)")
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}
+
+/// Every statement the store runs, by name.
+enum SQL {
+    static let pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+    static let begin = "BEGIN IMMEDIATE"
+    static let beginRead = "BEGIN DEFERRED"
+    static let commit = "COMMIT"
+    static let rollback = "ROLLBACK"
+    static let ping = "SELECT 1"
+    static let dataVersion = "PRAGMA data_version"
+
+    static let insertUser = """
+        INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (username_key) DO NOTHING
+        """
+    static let userByKey = "SELECT username, created_at, password_hash FROM users WHERE username_key = ?"
+    static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE username_key = ?"
+    static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= ?"
+    static let userByToken = """
+        SELECT u.username, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.hash = ? AND t.expires_at > ?
+        """
+    static let deleteToken = "DELETE FROM tokens WHERE hash = ?"
+
+    static let loginFailures = """
+        SELECT at FROM login_failures WHERE username_key = ? AND address = ? AND at > ? ORDER BY at
+        """
+    static let insertLoginFailure = "INSERT INTO login_failures (username_key, address, at) VALUES (?, ?, ?)"
+    static let forgetLoginFailures = "DELETE FROM login_failures WHERE at < ?"  // bound to `since` + 1: at ≤ since
+    static let clearLoginFailures = "DELETE FROM login_failures WHERE username_key = ? AND address = ?"
+
+    static let rooms = "SELECT name, created_at, last_seq FROM rooms ORDER BY name"
+    static let roomLastSeqs = "SELECT name, last_seq FROM rooms"
+    static let roomByName = "SELECT id, created_at, last_seq FROM rooms WHERE name = ?"
+    static let insertRoom = "INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
+    static let setRoomLastSeq = "UPDATE rooms SET last_seq = ? WHERE id = ?"
+
+    static let insertMessage = """
+        INSERT INTO messages (room_id, seq, id, user, text, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
+    static let messageByClientID = """
+        SELECT id, seq, text, created_at FROM messages
+        WHERE room_id = ? AND user = ? AND client_id = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1
+        """
+    static let messagesNewest = """
+        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?
+        """
+    static let messagesBefore = """
+        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? AND seq < ?
+        ORDER BY seq DESC LIMIT ?
+        """
+    static let messagesAfter = """
+        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? AND seq > ?
+        ORDER BY seq ASC LIMIT ?
+        """
+}

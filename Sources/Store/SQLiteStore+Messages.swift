@@ -1,0 +1,50 @@
+// SQLiteStore: rooms, posting through the group-commit writer, and history pages read in one snapshot.
+import Chat
+
+extension SQLiteStore {
+    public func rooms(completion: @escaping StoreCompletion<[Room]>) {
+        read(completion) { db in
+            .success(try db.query(SQL.rooms, []) { row in
+                Room(name: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), lastSeq: row.int(2))
+            })
+        }
+    }
+
+    public func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
+        write(completion) { batch in
+            let changed = try batch.db.run(SQL.insertRoom, [.text(name), .int(at.milliseconds)])
+            return changed == 1 ? .success(Room(name: name, createdAt: at, lastSeq: 0)) : .failure(.roomExists(name))
+        }
+    }
+
+    public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
+        write(completion) { batch in try batch.post(request) }
+    }
+
+    /// One read transaction, so `last_seq` and the page come from the same snapshot. Reads `limit + 1` rows
+    /// to learn `has_more` without a count.
+    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
+        read(completion) { db in
+            try db.run(SQL.beginRead, [])
+            defer { _ = try? db.run(SQL.commit, []) }
+            guard let (roomID, lastSeq) = try db.query(SQL.roomByName, [.text(room)], row: { ($0.int(0), $0.int(2)) }).first
+            else { return .failure(.roomNotFound(room)) }
+            let sql: String
+            var values: [SQLiteValue] = [.int(roomID)]
+            switch cursor {
+            case .newest: sql = SQL.messagesNewest
+            case .before(let b): sql = SQL.messagesBefore; values.append(.int(b))
+            case .after(let a): sql = SQL.messagesAfter; values.append(.int(a))
+            }
+            values.append(.int(Int64(limit) + 1))
+            var messages = try db.query(sql, values) { row in
+                Message(id: row.text(1), room: room, seq: row.int(0), user: row.text(2), text: row.text(3),
+                        createdAt: Timestamp(milliseconds: row.int(4)), clientID: row.optionalText(5))
+            }
+            let hasMore = messages.count > limit
+            if hasMore { messages.removeLast() }
+            if case .after = cursor {} else { messages.reverse() }
+            return .success(HistoryPage(room: room, messages: messages, hasMore: hasMore, lastSeq: lastSeq))
+        }
+    }
+}

@@ -1,3 +1,0 @@
-// Store implementations of Chat's `Store` protocol.
-import Chat
-import CSQLite

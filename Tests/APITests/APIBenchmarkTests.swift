@@ -1,0 +1,124 @@
+// Benchmarks (run with KONNECT_BENCH=1; skipped otherwise, and never asserted on time): history pages against
+// /health, and the fan-out of one post to thousands of parked long-polls.
+import XCTest
+import Foundation
+import Synchronization
+import Glibc
+import HTTP
+
+final class APIBenchmarkTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["KONNECT_BENCH"] == "1", "set KONNECT_BENCH=1 to run benchmarks")
+    }
+
+    /// Requests per second over `threads` keep-alive connections for `seconds`.
+    func rate(port: Int, token: String?, target: String, threads: Int = 4, seconds: Double = 2) -> Double {
+        let count = Atomic<Int>(0), bad = Atomic<Int>(0)
+        let end = Date().addingTimeInterval(seconds)
+        concurrently(threads) { _ in
+            let c = APIClient(port: port, timeout: 10)
+            c.token = token
+            while Date() < end {
+                if (try? c.get(target))?.status == 200 { count.add(1, ordering: .relaxed) } else { bad.add(1, ordering: .relaxed) }
+            }
+            c.close()
+        }
+        XCTAssertEqual(bad.load(ordering: .relaxed), 0, target)
+        return Double(count.load(ordering: .relaxed)) / seconds
+    }
+
+    func testHistoryPagesAgainstHealth() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let c = try stack.user("bench")
+        concurrently(8) { t in
+            let w = APIClient(port: stack.port, timeout: 10)
+            w.token = c.token
+            for i in 0..<25 { _ = try? w.post("/messages", json: ["text": "benchmark message \(t)-\(i) of a typical length, say sixty chars"]) }
+        }
+        let health = rate(port: stack.port, token: nil, target: "/health")
+        print(String(format: "bench GET /health: %.0f req/s", health))
+        for target in ["/me", "/messages", "/messages?before=150&limit=50", "/messages?after=100&limit=50"] {
+            let r = rate(port: stack.port, token: c.token, target: target)
+            print(String(format: "bench GET %@: %.0f req/s (%.2f× /health)", target, r, r / health))
+        }
+    }
+
+    /// N raw connections park `GET /messages?after=0&wait=60` on a `konnect serve` child process; one post wakes
+    /// them. Prints the time from the post's 201 to the last answer. N from KONNECT_BENCH_POLLS (default 10,000;
+    /// needs `ulimit -n` above N).
+    func testFanOutToParkedPolls() throws {
+        let n = Int(ProcessInfo.processInfo.environment["KONNECT_BENCH_POLLS"] ?? "") ?? 10_000
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try KonnectProcess(db: dir.appendingPathComponent("k.db").path, log: dir.appendingPathComponent("log"),
+                                        extra: ["--log-level", "error"])
+        defer { server.kill(SIGTERM) }
+        let c = APIClient(port: server.port, timeout: 30)
+        _ = try c.post("/register", json: ["username": "bench", "password": "password123"])
+        try c.login("bench", "password123")
+        let request = Array("GET /messages?after=0&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(c.token!)\r\n\r\n".utf8)
+
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        for _ in 0..<n {
+            let fd = try RawConnection.open(port: server.port)
+            fds.append(fd)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+        // Parked = the server holds them; give it time to read every request (no metric here: count via /metrics).
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let text = (try? c.get("/metrics").text) ?? ""
+            if text.contains("konnect_parked_polls \(n)\n") { break }
+            usleep(50_000)
+        }
+        let start = Date()
+        XCTAssertEqual(try c.post("/messages", json: ["text": "wake"]).status, 201)
+        let posted = Date()
+        let answered = RawConnection.awaitResponses(fds, containing: Array("\"seq\":1".utf8), timeout: 60)
+        let end = Date()
+        XCTAssertEqual(answered, n)
+        print(String(format: "bench fan-out: %d parked polls, post %.1f ms, all answered %.1f ms after the 201",
+                     n, posted.timeIntervalSince(start) * 1000, end.timeIntervalSince(posted) * 1000))
+    }
+}
+
+/// Blocking connect, then non-blocking reads in a poll(2) loop: thousands of clients on one thread.
+enum RawConnection {
+    static func open(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard fd >= 0, ok else { if fd >= 0 { close(fd) }; throw HTTPClientError("connect failed: errno \(errno)") }
+        return fd
+    }
+
+    /// How many connections received a response containing `marker` before `timeout`.
+    static func awaitResponses(_ fds: [Int32], containing marker: [UInt8], timeout: Double) -> Int {
+        var pending = Set(fds.indices)
+        var buffers = Array(repeating: [UInt8](), count: fds.count)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let end = Date().addingTimeInterval(timeout)
+        var done = 0
+        while !pending.isEmpty && Date() < end {
+            let order = Array(pending)
+            var pfds = order.map { pollfd(fd: fds[$0], events: Int16(POLLIN), revents: 0) }
+            guard poll(&pfds, nfds_t(pfds.count), 1000) > 0 else { continue }
+            for (k, p) in pfds.enumerated() where p.revents != 0 {
+                let i = order[k]
+                let got = read(fds[i], &chunk, chunk.count)
+                if got <= 0 { pending.remove(i); continue }
+                buffers[i] += chunk[0..<got]
+                if buffers[i].firstRange(of: marker) != nil { pending.remove(i); done += 1 }
+            }
+        }
+        return done
+    }
+}

@@ -1,0 +1,146 @@
+// End-to-end: ../shared/API.md "Service" — /health (200 and 503), /openapi.yaml, /metrics, and the web client files.
+import XCTest
+import Synchronization
+@testable import API
+import Chat
+import HTTP
+
+final class ServiceRoutesTests: XCTestCase {
+    func testHealthIs200AndThen503WhenTheStoreStopsAnswering() throws {
+        let flaky = Mutex<FlakyStore?>(nil)
+        let stack = try TestStack(storeWrapper: { inner in
+            let store = FlakyStore(inner)
+            flaky.withLock { $0 = store }
+            return store
+        })
+        defer { stack.stop() }
+        let c = stack.client()
+        let ok = try c.get("/health")
+        XCTAssertEqual(ok.status, 200)
+        XCTAssertEqual(ok.json["status"] as? String, "ok")
+        XCTAssertEqual(ok.headers["Content-Type"], "application/json; charset=utf-8")
+        flaky.withLock { $0?.down.store(true, ordering: .relaxed) }
+        XCTAssertProblem(try c.get("/health"), 503, "unavailable")
+    }
+
+    func testOpenAPIDocumentIsServedAsYAML() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let r = try stack.client().get("/openapi.yaml")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.headers["Content-Type"], "application/yaml")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: APIOptions.repositoryRoot + "/openapi.yaml"))
+        XCTAssertEqual(Data(r.body), onDisk)
+    }
+
+    func testMetricsCountRequestsByRouteAndStatus() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let c = try stack.user("alice")
+        try c.say("counted")
+        _ = try c.get("/nope")
+        _ = try c.get("/health")
+        let r = try c.get("/metrics")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4"), true)
+        let text = r.text
+        for line in [
+            #"konnect_http_requests_total{route="/messages",method="POST",status="201"} 1"#,
+            #"konnect_http_requests_total{route="/register",method="POST",status="201"} 1"#,
+            #"konnect_http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
+            #"konnect_http_request_duration_seconds_count{route="/health",method="GET"} 1"#,
+            #"konnect_http_request_duration_seconds_bucket{route="/health",method="GET",le="+Inf"} 1"#,
+            "konnect_messages_stored_total 1", "konnect_parked_polls 0",
+        ] {
+            XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in\n\(text)")
+        }
+    }
+
+    func testWebFilesAreServedWithCachingAndSecurityHeaders() throws {
+        let web = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: web, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: web) }
+        let files = ["index.html": "<!doctype html><title>t</title>", "app.js": "console.log(1)", "style.css": "body{}",
+                     "icon.svg": "<svg/>", "site.webmanifest": "{}", "notes.bak": "secret"]
+        for (name, text) in files { try Data(text.utf8).write(to: web.appendingPathComponent(name)) }
+        let stack = try TestStack(webRoot: web.path)
+        defer { stack.stop() }
+        let c = stack.client()
+
+        let index = try c.get("/")
+        XCTAssertEqual(index.status, 200)
+        XCTAssertEqual(index.text, files["index.html"])
+        XCTAssertEqual(index.headers["Content-Type"], "text/html; charset=utf-8")
+        XCTAssertEqual(index.headers["Content-Security-Policy"], StaticFiles.contentSecurityPolicy)
+        XCTAssertTrue(StaticFiles.contentSecurityPolicy.contains("frame-ancestors 'none'"))
+        XCTAssertEqual(index.headers["X-Content-Type-Options"], "nosniff")
+        XCTAssertEqual(index.headers["Referrer-Policy"], "no-referrer")
+        XCTAssertEqual(index.headers["Cache-Control"], "no-cache")
+        let etag = try XCTUnwrap(index.headers["ETag"])
+        XCTAssertTrue(etag.hasPrefix("\"") && !etag.hasPrefix("W/"), "strong ETag: \(etag)")
+        let again = try c.get("/", headers: [("If-None-Match", etag)])
+        XCTAssertEqual(again.status, 304)
+        XCTAssertEqual(again.body, [])
+        XCTAssertEqual(try c.get("/", headers: [("If-None-Match", "\"other\"")]).status, 200)
+
+        let types = ["/app.js": "text/javascript; charset=utf-8", "/style.css": "text/css; charset=utf-8",
+                     "/icon.svg": "image/svg+xml", "/site.webmanifest": "application/manifest+json"]
+        for (path, type) in types {
+            let r = try c.get(path)
+            XCTAssertEqual(r.status, 200, path)
+            XCTAssertEqual(r.headers["Content-Type"], type, path)
+            XCTAssertEqual(r.headers["X-Content-Type-Options"], "nosniff", path)
+            XCTAssertNil(r.headers["Content-Security-Policy"], path)
+            XCTAssertNotEqual(r.headers["ETag"], etag, path)
+        }
+        XCTAssertProblem(try c.get("/notes.bak"), 404, "not_found")     // unknown types are not served
+        XCTAssertProblem(try c.get("/../Package.swift"), 404, "not_found")
+        XCTAssertProblem(try c.get("/missing.js"), 404, "not_found")
+        XCTAssertProblem(try c.send("POST", "/app.js"), 405, "method_not_allowed")
+        let head = try c.send("HEAD", "/app.js")
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.body, [])
+    }
+}
+
+/// A store that forwards to SQLite but can be told to stop answering pings (to see /health's 503). It mirrors
+/// Chat's `Store` protocol: when that protocol changes, this forwarding changes with it.
+final class FlakyStore: Store, @unchecked Sendable {
+    let inner: Store
+    let down = Atomic<Bool>(false)
+    init(_ inner: Store) { self.inner = inner }
+
+    func ping(completion: @escaping @Sendable (Bool) -> Void) {
+        if down.load(ordering: .relaxed) { return completion(false) }
+        inner.ping(completion: completion)
+    }
+    func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) { inner.onRoomAdvanced(handler) }
+    func createUser(username: String, passwordHash: String, at: Timestamp, completion: @escaping StoreCompletion<User>) {
+        inner.createUser(username: username, passwordHash: passwordHash, at: at, completion: completion)
+    }
+    func user(named username: String, completion: @escaping StoreCompletion<StoredUser?>) {
+        inner.user(named: username, completion: completion)
+    }
+    func createToken(hash: [UInt8], username: String, expiresAt: Timestamp, now: Timestamp, completion: @escaping StoreCompletion<Void>) {
+        inner.createToken(hash: hash, username: username, expiresAt: expiresAt, now: now, completion: completion)
+    }
+    func user(tokenHash: [UInt8], now: Timestamp, completion: @escaping StoreCompletion<User?>) {
+        inner.user(tokenHash: tokenHash, now: now, completion: completion)
+    }
+    func deleteToken(hash: [UInt8], completion: @escaping StoreCompletion<Void>) { inner.deleteToken(hash: hash, completion: completion) }
+    func claimLoginAttempt(username: String, address: String, at: Timestamp, since: Timestamp, limit: Int,
+                           completion: @escaping StoreCompletion<[Timestamp]?>) {
+        inner.claimLoginAttempt(username: username, address: address, at: at, since: since, limit: limit, completion: completion)
+    }
+    func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>) {
+        inner.clearLoginFailures(username: username, address: address, completion: completion)
+    }
+    func rooms(completion: @escaping StoreCompletion<[Room]>) { inner.rooms(completion: completion) }
+    func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
+        inner.createRoom(name: name, at: at, completion: completion)
+    }
+    func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) { inner.post(request, completion: completion) }
+    func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
+        inner.history(room: room, cursor: cursor, limit: limit, completion: completion)
+    }
+}

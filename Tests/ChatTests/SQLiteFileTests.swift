@@ -1,0 +1,119 @@
+// SQLiteStore on disk: reopening, migrating a v1 file made by hand, two instances sharing one file.
+@testable import Chat
+import CSQLite
+import Foundation
+import Store
+import XCTest
+
+final class SQLiteFileTests: XCTestCase {
+    let dir = TempDir()
+    lazy var contract = StoreContract { [dir] in try SQLiteStore(path: dir.file()) }
+
+    override func tearDown() { dir.cleanUp() }
+
+    func testReopenFindsEverything() throws {
+        var chat: ChatService? = try contract.service()
+        let user = try contract.register(chat!, "Keeper")
+        let session = try value(contract.login(chat!, "keeper"))
+        _ = try value(outcome { chat!.createRoom(name: "vault", completion: $0) })
+        let kept = try value(contract.post(chat!, user, "remember me", room: "vault", clientID: "k1")).message
+        _ = contract.postMany(chat!, user, 20)
+        chat = nil                                         // closes the store
+
+        let reopened = try contract.service()
+        XCTAssertEqual(try value(outcome { reopened.authenticate(token: session.token, completion: $0) }), user)
+        let rooms = try value(outcome { reopened.rooms(completion: $0) })
+        XCTAssertEqual(rooms.map(\.name), ["general", "vault"])
+        XCTAssertEqual(rooms.map(\.lastSeq), [20, 1])
+        XCTAssertEqual(try value(contract.history(reopened, .newest, limit: 5, room: "vault")).messages, [kept])
+        XCTAssertEqual(try value(contract.history(reopened, .after(0), limit: 200)).messages.map(\.seq), Array(1...20))
+        let replay = try value(contract.post(reopened, user, "remember me", room: "vault", clientID: "k1"))
+        XCTAssertFalse(replay.isCreated)
+        XCTAssertEqual(replay.message, kept)
+        XCTAssertEqual(try value(contract.post(reopened, user, "next", room: "vault")).message.seq, 2)
+        XCTAssertNoThrow(try value(contract.login(reopened, "KEEPER")))
+    }
+
+    /// A file at schema v1 (written here by hand, as the first release did) opens with today's code, data intact.
+    func testMigratesVersion1File() throws {
+        let hash = try XCTUnwrap(PasswordHasher(cost: 1).hashNow("old password"))
+        try rawSQL(dir.file(), """
+            CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+            CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+                expires_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                last_seq INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE messages (room_id INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, user TEXT NOT NULL,
+                text TEXT NOT NULL, created_at INTEGER NOT NULL, client_id TEXT, PRIMARY KEY (room_id, seq)) WITHOUT ROWID;
+            INSERT INTO rooms (name, created_at, last_seq) VALUES ('general', 1700000000000, 2), ('old', 1700000000001, 0);
+            INSERT INTO users (username, username_key, password_hash, created_at)
+                VALUES ('Veteran', 'veteran', '\(hash)', 1700000000002);
+            INSERT INTO messages VALUES (1, 1, 'm1', 'Veteran', 'first', 1700000000003, NULL),
+                                        (1, 2, 'm2', 'Veteran', 'second', 1700000000004, 'c2');
+            PRAGMA user_version = 1;
+            """)
+        let chat = try contract.service()
+        XCTAssertEqual(try rawVersion(dir.file()), 3)
+        let rooms = try value(outcome { chat.rooms(completion: $0) })
+        XCTAssertEqual(rooms, [Room(name: "general", createdAt: Timestamp(milliseconds: 1_700_000_000_000), lastSeq: 2),
+                               Room(name: "old", createdAt: Timestamp(milliseconds: 1_700_000_000_001), lastSeq: 0)])
+        let page = try value(contract.history(chat, .newest, limit: 10))
+        XCTAssertEqual(page.messages.map(\.text), ["first", "second"])
+        XCTAssertEqual(page.messages.map(\.clientID), [nil, "c2"])
+        let session = try value(contract.login(chat, "veteran", "old password"))
+        XCTAssertEqual(session.user, User(username: "Veteran", createdAt: Timestamp(milliseconds: 1_700_000_000_002)))
+        // Later versions' tables work on the migrated file: throttling records and the idempotency lookup.
+        XCTAssertEqual(code(contract.login(chat, "veteran", "wrong password")), "invalid_credentials")
+        let third = try value(contract.post(chat, session.user, "third", clientID: "c3")).message
+        XCTAssertEqual(third.seq, 3)
+        XCTAssertEqual(try value(contract.post(chat, session.user, "third", clientID: "c3")).message, third)
+    }
+
+    func testRefusesNewerSchema() throws {
+        try rawSQL(dir.file(), "PRAGMA user_version = 99;")
+        XCTAssertThrowsError(try SQLiteStore(path: dir.file()))
+    }
+
+    /// Two server instances on one file: a post through one wakes a waiter parked on the other, and a logout
+    /// through one is seen by the other at once.
+    func testSecondInstanceSeesWritesAndLogout() throws {
+        let a = try contract.service()
+        let b = try contract.service()
+        let user = try contract.register(a, "twin")
+        let session = try value(contract.login(a, "twin"))
+        let woken = Box<HistoryPage>()
+        let done = DispatchSemaphore(value: 0)
+        let ticket = a.waitForMessages(room: "general", after: 0, limit: 10) { result in
+            woken.value = try? result.get()
+            done.signal()
+        }
+        XCTAssertNotNil(ticket)
+        let message = try value(contract.post(b, user, "from b")).message
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success, "the watcher noticed the other instance's commit")
+        XCTAssertEqual(woken.value?.messages, [message])
+        XCTAssertEqual(woken.value?.lastSeq, 1)
+        _ = try value(outcome { b.logout(token: session.token, completion: $0) })
+        XCTAssertEqual(code(outcome { a.authenticate(token: session.token, completion: $0) }), "unauthorized")
+    }
+
+    private func rawSQL(_ path: String, _ sql: String) throws {
+        var db: OpaquePointer?
+        XCTAssertEqual(sqlite3_open(path, &db), SQLITE_OK)
+        defer { sqlite3_close(db) }
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        XCTAssertEqual(rc, SQLITE_OK, error.map { String(cString: $0) } ?? "")
+        sqlite3_free(error)
+    }
+
+    private func rawVersion(_ path: String) throws -> Int {
+        var db: OpaquePointer?
+        var stmt: OpaquePointer?
+        sqlite3_open(path, &db)
+        defer { sqlite3_finalize(stmt); sqlite3_close(db) }
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nil)
+        XCTAssertEqual(sqlite3_step(stmt), SQLITE_ROW)
+        return Int(sqlite3_column_int64(stmt, 0))
+    }
+}

@@ -40,7 +40,7 @@ CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx/stderr" &
 nginx_pid=$!
 
-"$bin" serve --host 127.0.0.1 --port 0 --log-level warn 2>"$work/konnect.log" &
+"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --db "$work/bench.db" 2>"$work/konnect.log" &
 konnect_pid=$!
 for _ in $(seq 1 50); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
 konnect_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)

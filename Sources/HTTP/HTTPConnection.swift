@@ -11,18 +11,20 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     }
 
     let conn: Connection
-    unowned let context: ServerLoop
+    unowned(unsafe) let context: ServerLoop  // owns us through `connections`; unsafe: no refcount per access
     let remoteAddress: String
-    var parser: RequestParser
+    // Loop-thread-only state, touched several times per request: `@exclusivity(unchecked)` skips the runtime
+    // access bookkeeping (swift_beginAccess) that showed in profiles; one thread, so no overlap is possible.
+    @exclusivity(unchecked) var parser: RequestParser
     var state = ReadState.head
-    var request: HTTPRequest?              // head parsed, body being read
+    @exclusivity(unchecked) var request: HTTPRequest?              // head parsed, body being read
     var route: Route?                      // its route (nil: answered by the server itself)
     var parameters: [String: String] = [:]
     var bodyLimit = 0
     var requestKeepAlive = true            // the current request allows persistence
     var started: UInt64 = 0                // when the current head completed
     var chunkedDecoder = ChunkedDecoder()
-    var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
+    @exclusivity(unchecked) var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
     var closeAfterWrites = false           // no more requests: close once `exchanges` are written
     var headStarted = false                // bytes of a head have arrived (head timeout runs)
     var requestsSeen = 0
@@ -41,8 +43,6 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         self.remoteAddress = remoteAddress
         self.parser = RequestParser(maxHeadBytes: context.configuration.maxHeadBytes)
     }
-
-    var configuration: HTTPServerConfiguration { context.configuration }
 
     // MARK: ConnectionDelegate
 
@@ -89,7 +89,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                     // the usual case, never touches the timer).
                     if !headStarted {
                         headStarted = true
-                        setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
+                        setDeadline(context.headDeadline)
                     }
                     return
                 case .error(let status): reject(status: status); return
@@ -163,7 +163,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         } else {
             state = .body(remaining: head.contentLength!)
         }
-        setDeadline(context.loop.now &+ nanos(configuration.idleTimeout))
+        setDeadline(context.idleDeadline)
     }
 
     /// The request value handed to handlers: strings are made once here, from the parser's offsets.

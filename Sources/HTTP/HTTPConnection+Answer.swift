@@ -125,6 +125,8 @@ extension HTTPConnection {
         exchanges.removeAll()
         for exchange in pending where exchange.parked { exchange.cancel() }
         request = nil
+        timer?.cancel()
+        timer = nil
         conn.close()
         context.connectionClosed(self)
     }

@@ -10,12 +10,14 @@ extension HTTPConnection {
     }
 
     func arm(_ when: UInt64) {
+        timer?.cancel()
         armedDeadline = when
-        context.loop.schedule(at: when) { [weak self] in self?.timerFired(when) }
+        timer = context.loop.schedule(at: when) { [unowned self] in self.timerFired() }
     }
 
-    func timerFired(_ when: UInt64) {
-        if when == armedDeadline { armedDeadline = 0 }
+    func timerFired() {
+        armedDeadline = 0
+        timer = nil
         guard !conn.isClosed, deadline != 0 else { return }
         if deadline <= context.loop.now {
             timedOut()

@@ -29,7 +29,8 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     var slot = -1                          // index in ServerLoop.connections; -1 when not counted
     var inProcess = false                  // inside `process`: completions defer their flush
     var deadline: UInt64 = 0               // when this connection times out (0: never, e.g. a handler is busy)
-    var armedDeadline: UInt64 = 0          // the deadline of the earliest live timer entry (lazy re-arming)
+    var armedDeadline: UInt64 = 0          // the deadline of our one timer entry (lazy re-arming)
+    var timer: LoopTimer?                  // that entry; cancelled on close so closed connections leave none
 
     static let maxPipelined = 16           // parsed but unanswered requests before reading pauses
     static let maxBufferedOutput = 1 << 20 // queued output before reading pauses
@@ -48,6 +49,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     func connectionReadable(_ connection: Connection) {
         if case .lingering = state {
             conn.input.free()
+            return
+        }
+        if closeAfterWrites {
+            conn.setReading(false)            // no more requests on this connection: do not buffer what follows
             return
         }
         process()
@@ -78,12 +83,15 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             switch state {
             case .head:
                 if bytes.count == 0 { return }
-                if !headStarted {
-                    headStarted = true
-                    setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
-                }
                 switch parser.parse(bytes) {
-                case .incomplete: return
+                case .incomplete:
+                    // The head timeout runs from the read that brought its first bytes (a whole head in one read,
+                    // the usual case, never touches the timer).
+                    if !headStarted {
+                        headStarted = true
+                        setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
+                    }
+                    return
                 case .error(let status): reject(status: status); return
                 case .complete(let consumed): beginRequest(bytes, consumed: consumed)
                 }

@@ -38,7 +38,7 @@ public final class HTTPServer: @unchecked Sendable {
     let openCount = Atomic<Int>(0)          // open connections, all loops (the limit is global)
     let parkedCount = Atomic<Int>(0)        // parked requests, all loops
     let shutdownStarted = Atomic<Bool>(false)
-    let joinState = Mutex<Bool>(false)      // true once every loop thread has been joined
+    let joinState = Locked<Bool>(false)     // true once every loop thread has been joined
 
     public init(configuration: HTTPServerConfiguration, router: Router) {
         self.configuration = configuration

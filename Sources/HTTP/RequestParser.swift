@@ -75,9 +75,11 @@ public struct RequestParser {
         if start > maxHeadBytes { return .error(status: 400) }
         // Find the end of the head: CRLF CRLF. RFC 9112 §2.2 lets a recipient accept a bare LF; we do not (a bare
         // LF is how requests get smuggled past proxies that read it differently), so any LF must follow a CR.
+        // Scan no further than the limit, so a head is judged the same whether it arrives whole or in pieces.
+        let scanEnd = Swift.min(count, start + maxHeadBytes)
         var i = Swift.max(scanned, start)
         var end = -1
-        while i < count {
+        while i < scanEnd {
             if base[i] == 10 {
                 if i == 0 || base[i - 1] != 13 { return .error(status: 400) }
                 if i >= start + 3 && base[i - 2] == 10 { end = i + 1; break }
@@ -85,7 +87,7 @@ public struct RequestParser {
             i += 1
         }
         if end < 0 {
-            scanned = count
+            scanned = scanEnd
             return count - start > maxHeadBytes ? .error(status: 431) : .incomplete
         }
         if end - start > maxHeadBytes { return .error(status: 431) }

@@ -26,7 +26,7 @@ public final class Connection: EventHandler {
     public unowned let loop: EventLoop
     public var input = ByteBuffer()          // bytes read, not yet consumed by the delegate
     public var output = ByteBuffer()         // bytes queued; `readerIndex` is the bytes-sent offset
-    public weak var delegate: ConnectionDelegate?
+    public var delegate: ConnectionDelegate?  // strong; released by `close` (the loop keeps us alive till then)
     var registration: UInt32 = 0
     var interest: UInt32 = 0                 // events currently registered with epoll
     public private(set) var reading = true   // false while the delegate applies back-pressure
@@ -147,6 +147,7 @@ public final class Connection: EventHandler {
         Socket.close(fd)
         input.free()
         output.free()
+        delegate = nil
     }
 
     deinit {

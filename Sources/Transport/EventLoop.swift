@@ -31,10 +31,10 @@ public final class EventLoop: @unchecked Sendable {
     var registrations: [Registration] = []              // indexed by fd
     var nextID: UInt32 = 1                              // registration ids: stale events for a reused fd are ignored
     var timers = TimerHeap()
-    let pending = Mutex<[@Sendable () -> Void]>([])     // closures from other threads
+    let pending = Locked<[@Sendable () -> Void]>([])    // closures from other threads
     let wakePending = Atomic<Bool>(false)               // coalesces eventfd writes
     let stopRequested = Atomic<Bool>(false)
-    nonisolated(unsafe) var thread: pthread_t = 0
+    let thread = Atomic<UInt>(0)                        // the owning pthread, for `inLoop`
     let eventsBuffer = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     let dataBuffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
 
@@ -64,7 +64,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True on the loop's own thread.
-    public var inLoop: Bool { pthread_equal(pthread_self(), thread) != 0 }
+    public var inLoop: Bool { pthread_equal(pthread_self(), thread.load(ordering: .relaxed)) != 0 }
 
     // MARK: file events
 
@@ -126,16 +126,17 @@ public final class EventLoop: @unchecked Sendable {
     /// Calls `action` on the loop thread at `deadline` (monotonic ns). Cancel with `cancel()` on the result.
     @discardableResult
     public func schedule(at deadline: UInt64, _ action: @escaping () -> Void) -> LoopTimer {
-        let timer = LoopTimer(deadline: deadline, action: action)
+        let timer = LoopTimer(deadline: deadline, loop: self, action: action)
         timers.push(timer)
         return timer
     }
 
+    @discardableResult
     public func schedule(after seconds: Double, _ action: @escaping () -> Void) -> LoopTimer {
         schedule(at: monotonicNanos() &+ nanos(seconds), action)
     }
 
-    /// Pending timers (cancelled ones included until they surface).
+    /// Pending timers.
     public var timerCount: Int { timers.count }
 
     // MARK: running
@@ -148,7 +149,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs until `stop`. Call on the thread that owns the loop (see `startThread`).
     public func run() {
-        thread = pthread_self()
+        thread.store(pthread_self(), ordering: .relaxed)
         while !stopRequested.load(ordering: .relaxed) {
             let n = konnect_epoll_wait(epfd, eventsBuffer, dataBuffer, 256, timeoutMilliseconds())
             now = monotonicNanos()
@@ -158,6 +159,11 @@ public final class EventLoop: @unchecked Sendable {
             runTimers()
             beforeSleep?()
         }
+        // Stopped: drop what the loop holds (timer closures, handlers, queued work) so owner ↔ loop cycles end.
+        timers.removeAll()
+        registrations.removeAll()
+        beforeSleep = nil
+        pending.withLock { $0.removeAll() }
     }
 
     @inline(__always)
@@ -172,7 +178,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     func timeoutMilliseconds() -> Int32 {
-        guard let next = timers.nextDeadline() else { return -1 }
+        guard let next = timers.nextDeadline else { return -1 }
         let current = monotonicNanos()
         if next <= current { return 0 }
         let ms = (next - current + 999_999) / 1_000_000   // round up: never wake before the deadline
@@ -181,7 +187,7 @@ public final class EventLoop: @unchecked Sendable {
 
     func runTimers() {
         while let timer = timers.popDue(now: now) {
-            if !timer.cancelled { timer.fire() }
+            timer.action()
         }
     }
 
@@ -194,7 +200,7 @@ public final class EventLoop: @unchecked Sendable {
             box.body()
             return nil
         }, box.toOpaque())
-        thread = tid        // the same value `run` stores; set here too so `inLoop` is right at once
+        thread.store(tid, ordering: .relaxed)   // the value `run` stores too; set here so `inLoop` is right at once
         joinable = tid
     }
 

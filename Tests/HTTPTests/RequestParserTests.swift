@@ -117,6 +117,9 @@ final class RequestParserTests: XCTestCase {
         XCTAssertEqual(parse(big, maxHead: 256).0, .error(status: 431), "complete but too big")
         XCTAssertEqual(parse(String(big.prefix(280)), maxHead: 256).0, .error(status: 431), "incomplete and already too big")
         XCTAssertEqual(parse(String(big.prefix(200)), maxHead: 256).0, .incomplete, "still within the limit")
+        // Found by the fuzzer: a bare LF past the limit must not turn a 431 into a 400 depending on how bytes arrive.
+        let lateLF = "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 300) + "\n\r\n"
+        XCTAssertEqual(parse(lateLF, maxHead: 256).0, .error(status: 431))
         let many = "GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X: 1\r\n", count: 120) + "\r\n"
         XCTAssertEqual(parse(many).0, .error(status: 431), "more than 100 fields")
     }

@@ -1,0 +1,163 @@
+// Konnect web client entry: login and registration, then hands the page to a Session; wires the page controls.
+'use strict';
+
+(function (K) {
+  const $ = (id) => document.getElementById(id);
+  const AUTH_ERRORS = {
+    invalid_credentials: 'Wrong username or password.',
+    username_taken: 'That username is taken — pick another.',
+    invalid_username: 'A username is 1–32 letters, digits, “_”, “.” or “-”.',
+    invalid_password: 'A password needs at least 8 characters.',
+    network: 'The server cannot be reached. Try again in a moment.',
+  };
+  const SLEEP_GAP_MS = 15000;  // a timer that fires this late means the machine slept
+
+  const api = new K.Api();
+  const title = K.ui.unreadTitle();
+  let session = null;
+  let mode = 'login';
+
+  api.onNetwork = (ok) => {
+    const banner = $('net-status');
+    if (banner.hidden === ok) return;
+    banner.hidden = ok || !session;
+    if (ok && session) { K.waker.wake(); session.reconnected(); }
+  };
+  api.onUnauthorized = () => {
+    if (!session) return;
+    endSession(false);
+    api.forget();
+    showAuth('Your session has ended. Please log in again.');
+  };
+
+  function setMode(next) {
+    mode = next;
+    for (const [id, m] of [['tab-login', 'login'], ['tab-register', 'register']]) {
+      $(id).setAttribute('aria-selected', String(m === mode));
+      $(id).tabIndex = m === mode ? 0 : -1;
+    }
+    $('auth-form').setAttribute('aria-labelledby', mode === 'login' ? 'tab-login' : 'tab-register');
+    $('auth-submit').textContent = mode === 'login' ? 'Log in' : 'Create account';
+    $('password').autocomplete = mode === 'login' ? 'current-password' : 'new-password';
+    $('auth-hint').hidden = mode === 'login';
+    $('auth-error').textContent = '';
+  }
+
+  function showAuth(message) {
+    setMode('login');
+    $('chat').hidden = true;
+    $('auth').hidden = false;
+    $('net-status').hidden = true;
+    $('auth-error').textContent = message || '';
+    $('password').value = '';
+    title.clear();
+    $('username').focus();
+  }
+
+  async function submitAuth(event) {
+    event.preventDefault();
+    const username = $('username').value.trim(), password = $('password').value;
+    if (!username || !password) { $('auth-error').textContent = 'Enter a username and a password.'; return; }
+    $('auth-submit').disabled = true;
+    try {
+      if (mode === 'register') await api.register(username, password);
+      await api.login(username, password);
+      $('password').value = '';
+      startSession();
+    } catch (error) {
+      if (!(error instanceof K.ApiError)) throw error;
+      $('auth-error').textContent = error.code === 'too_many_attempts'
+        ? `Too many attempts. Try again in ${Math.max(1, Math.ceil(error.retryAfter / 60))} min.`
+        : AUTH_ERRORS[error.code] || error.message;
+    } finally {
+      $('auth-submit').disabled = false;
+    }
+  }
+
+  function startSession() {
+    $('auth').hidden = true;
+    $('chat').hidden = false;
+    $('me-name').textContent = api.username;
+    const avatar = K.render.avatar(api.username);
+    $('me-avatar').className = avatar.className;
+    $('me-avatar').textContent = avatar.textContent;
+    session = new K.Session(api, title);
+    session.start();
+    $('text').focus();
+  }
+
+  function endSession(forget) {
+    if (session) session.stop(forget);
+    session = null;
+  }
+
+  async function logout() {
+    endSession(true);
+    await api.logout();
+    showAuth('');
+  }
+
+  function setupComposer(drawer) {
+    const box = $('text');
+    box.addEventListener('keydown', (event) => {
+      // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition is not a send.
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $('composer').requestSubmit();
+      }
+    });
+    $('composer').addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (session && session.send(box.value)) box.value = '';
+      box.focus();
+    });
+    $('room-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (session && await session.createRoom($('room-name').value)) { $('room-name').value = ''; drawer.close(); }
+    });
+    $('rooms').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-room]');
+      if (!button || !session) return;
+      session.open(button.dataset.room);
+      drawer.close();
+      box.focus();
+    });
+  }
+
+  /** Timers stall while a laptop sleeps; a late tick means any held poll is probably dead, so start afresh. */
+  function watchForSleep() {
+    let last = Date.now();
+    setInterval(() => {
+      const now = Date.now();
+      if (now - last > SLEEP_GAP_MS && session) { K.waker.wake(); session.reconnected(); }
+      last = now;
+    }, 5000);
+    // Network change: a held poll may be on a dead connection either way, so start afresh (and on 'offline'
+    // the failing retry shows the banner at once instead of after the poll's timeout).
+    addEventListener('online', () => { K.waker.wake(); if (session) session.reconnected(); });
+    addEventListener('offline', () => { if (session) session.reconnected(); });
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) K.waker.wake(); });
+  }
+
+  function boot() {
+    K.ui.setupTheme();
+    const drawer = K.ui.setupDrawer();
+    K.ui.setupEmoji($('text'));
+    setupComposer(drawer);
+    $('tab-login').addEventListener('click', () => setMode('login'));
+    $('tab-register').addEventListener('click', () => setMode('register'));
+    document.querySelector('.tabs').addEventListener('keydown', (event) => {
+      // WAI-ARIA tabs pattern: arrow keys move between the two tabs.
+      if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+      setMode(mode === 'login' ? 'register' : 'login');
+      $(mode === 'login' ? 'tab-login' : 'tab-register').focus();
+    });
+    $('auth-form').addEventListener('submit', submitAuth);
+    $('logout').addEventListener('click', logout);
+    watchForSleep();
+    if (api.signedIn) startSession();
+    else showAuth('');
+  }
+
+  boot();
+})(window.Konnect);

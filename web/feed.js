@@ -1,0 +1,134 @@
+// Room feed: history pages, live long-poll with capped backoff, and dedupe by seq (API.md "GET /messages").
+'use strict';
+window.Konnect = window.Konnect || {};
+
+(function (K) {
+  const BACKOFF_MS = [500, 1000, 2000, 3000, 4000];  // capped at a few seconds: a restarted server is found fast
+  const WAIT_S = 30;                                  // long-poll hold; the server answers sooner on a new message
+  const PAGE = 50;
+
+  /** Sleeps that end early on wake(): the network came back, the tab became visible, the laptop woke up. */
+  const waker = {
+    waiters: new Set(),
+    sleep(ms) {
+      return new Promise((resolve) => {
+        const done = () => { clearTimeout(timer); waker.waiters.delete(done); resolve(); };
+        const timer = setTimeout(done, ms);
+        waker.waiters.add(done);
+      });
+    },
+    wake() { for (const done of [...this.waiters]) done(); },
+  };
+
+  /** Jittered delay for the n-th consecutive failure, so many clients do not return in lockstep. */
+  function backoff(failures) {
+    const base = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length) - 1];
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  /** What the client holds of one room: messages in ascending seq, each seq at most once. */
+  class RoomState {
+    constructor(name) {
+      this.name = name;
+      this.messages = [];
+      this.loaded = false;    // the newest page has been fetched
+      this.hasOlder = false;  // history continues before messages[0]
+      this.loadingOlder = false;
+    }
+    get lastSeq() { return this.messages.length ? this.messages[this.messages.length - 1].seq : 0; }
+    get firstSeq() { return this.messages.length ? this.messages[0].seq : 0; }
+  }
+
+  /**
+   * Follows one room at a time. Because seq has no gaps (API.md), a reader that holds seq N holds all up to N:
+   * new messages are only taken above lastSeq and older pages only below firstSeq, so none is shown twice,
+   * and polling `after=lastSeq` after any outage fetches exactly what was missed.
+   */
+  class Feed {
+    constructor(api, handlers) {
+      this.api = api;
+      this.handlers = handlers;  // reset(state), append(state, fresh), prepend(state, older), failed(state, error)
+      this.rooms = new Map();
+      this.current = null;
+      this.generation = 0;
+      this.controller = null;
+    }
+
+    open(name) {
+      let state = this.rooms.get(name);
+      if (!state) this.rooms.set(name, state = new RoomState(name));
+      this.current = state;
+      this.handlers.reset(state);
+      this.restart();
+    }
+
+    /** Drops the held poll and starts again at once (after a sleep, or when the network returns). */
+    restart() {
+      if (!this.current) return;
+      if (this.controller) this.controller.abort();
+      this.controller = new AbortController();
+      this.run(++this.generation, this.current, this.controller.signal);
+    }
+
+    stop() {
+      this.generation++;
+      if (this.controller) this.controller.abort();
+      this.current = null;
+      this.rooms.clear();
+    }
+
+    async run(generation, state, signal) {
+      let failures = 0;
+      while (generation === this.generation) {
+        try {
+          if (!state.loaded) {
+            const page = await this.api.history(state.name, 0, PAGE);
+            if (generation !== this.generation) return;
+            state.messages = page.messages.slice();
+            state.hasOlder = page.has_more;
+            state.loaded = true;
+            this.handlers.reset(state);
+          } else {
+            const page = await this.api.poll(state.name, state.lastSeq, WAIT_S, signal);
+            if (generation !== this.generation) return;
+            const fresh = page.messages.filter((m) => m.seq > state.lastSeq);
+            for (const m of fresh) state.messages.push(m);
+            if (fresh.length) this.handlers.append(state, fresh);
+          }
+          failures = 0;
+        } catch (error) {
+          if (generation !== this.generation) return;
+          if (!(error instanceof K.ApiError)) throw error;
+          if (error.status === 401) return;  // the app returns to the login screen
+          if (!error.transient) { this.handlers.failed(state, error); return; }
+          failures++;
+          await waker.sleep(Math.max(backoff(failures), error.retryAfter * 1000));
+        }
+      }
+    }
+
+    /** Fetches the page before the oldest message held; a no-op while one is loading or at the beginning. */
+    async loadOlder() {
+      const state = this.current;
+      if (!state || !state.loaded || !state.hasOlder || state.loadingOlder || !state.firstSeq) return;
+      state.loadingOlder = true;
+      this.handlers.loading(state);
+      try {
+        const page = await this.api.history(state.name, state.firstSeq, PAGE);
+        const older = page.messages.filter((m) => m.seq < state.firstSeq);
+        state.messages = older.concat(state.messages);
+        state.hasOlder = page.has_more && older.length > 0;
+        state.loadingOlder = false;
+        if (state === this.current) this.handlers.prepend(state, older);
+      } catch (error) {
+        state.loadingOlder = false;
+        if (state === this.current) this.handlers.loading(state);
+        if (!(error instanceof K.ApiError)) throw error;
+      }
+    }
+  }
+
+  K.Feed = Feed;
+  K.waker = waker;
+  K.backoff = backoff;
+})(window.Konnect);

@@ -1,0 +1,87 @@
+// Outbox: messages typed but not yet stored, retried with the same client_id until the server has them.
+'use strict';
+window.Konnect = window.Konnect || {};
+
+(function (K) {
+  /**
+   * Sends in typing order, one at a time. A retry reuses the item's client_id, so a message whose first
+   * attempt did reach the server (the answer was lost) is stored once (API.md: idempotent POST /messages).
+   * Items survive a reload in localStorage, per user.
+   */
+  class Outbox {
+    constructor(api, handlers) {
+      this.api = api;
+      this.handlers = handlers;  // changed(), sent(item, message), rejected(item, error)
+      this.key = `konnect.outbox.${api.username}`;
+      this.items = this.load();
+      this.running = false;
+      this.stopped = false;
+    }
+
+    load() {
+      try {
+        const items = JSON.parse(K.storage.read(this.key) || '[]');
+        return Array.isArray(items) ? items.map((item) => ({ ...item, state: 'sending' })) : [];
+      } catch (_) {
+        return [];
+      }
+    }
+
+    save() {
+      const plain = this.items.map(({ clientId, room, text, createdAt }) => ({ clientId, room, text, createdAt }));
+      if (plain.length) K.storage.write(this.key, JSON.stringify(plain));
+      else K.storage.remove(this.key);
+    }
+
+    add(room, text) {
+      const item = { clientId: K.newClientId(), room, text, createdAt: new Date().toISOString(), state: 'sending' };
+      this.items.push(item);
+      this.save();
+      this.handlers.changed();
+      this.pump();
+      return item;
+    }
+
+    forRoom(room) { return this.items.filter((item) => item.room === room); }
+
+    /** Ends this session's sending; `forget` also drops unsent text (explicit log out). */
+    stop(forget) {
+      this.stopped = true;
+      if (forget) { this.items = []; this.save(); }
+    }
+
+    async pump() {
+      if (this.running) return;
+      this.running = true;
+      let failures = 0;
+      try {
+        while (this.items.length && !this.stopped) {
+          const item = this.items[0];
+          try {
+            const data = await this.api.post(item.room, item.text, item.clientId);
+            failures = 0;
+            this.remove(item);
+            this.handlers.sent(item, data.message);
+          } catch (error) {
+            if (!(error instanceof K.ApiError)) throw error;
+            if (error.status === 401) return;  // kept for the next login of this user
+            if (!error.transient) { this.remove(item); this.handlers.rejected(item, error); continue; }
+            failures++;
+            item.state = error.status === 0 ? 'offline' : 'retrying';
+            this.handlers.changed();
+            await K.waker.sleep(Math.max(K.backoff(failures), error.retryAfter * 1000));
+          }
+        }
+      } finally {
+        this.running = false;
+      }
+    }
+
+    remove(item) {
+      this.items = this.items.filter((other) => other !== item);
+      this.save();
+    }
+  }
+
+  K.Outbox = Outbox;
+})(window.Konnect);

@@ -1,0 +1,145 @@
+// Message rendering: user text only ever becomes text nodes; http(s) links become <a> elements built by hand.
+'use strict';
+window.Konnect = window.Konnect || {};
+
+(function (K) {
+  const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  const TRAILING = /[.,;:!?)\]}'"»”’]+$/;
+  const GROUP_GAP_MS = 5 * 60 * 1000;
+  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+  const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+
+  /** Text as a fragment of text nodes and links. Never parses HTML: `<script>` stays characters. */
+  function linkify(text) {
+    const fragment = document.createDocumentFragment();
+    let last = 0;
+    for (const match of text.matchAll(URL_PATTERN)) {
+      let url = match[0];
+      const trail = url.match(TRAILING);
+      // Keep a closing parenthesis that belongs to the URL (Wikipedia style), drop sentence punctuation.
+      if (trail && !(trail[0] === ')' && url.includes('('))) url = url.slice(0, -trail[0].length);
+      const href = safeHref(url);
+      if (!href) continue;
+      if (match.index > last) fragment.append(document.createTextNode(text.slice(last, match.index)));
+      const a = document.createElement('a');
+      a.href = href;
+      a.textContent = url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      fragment.append(a);
+      last = match.index + url.length;
+    }
+    if (last < text.length) fragment.append(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+
+  function safeHref(candidate) {
+    try {
+      const url = new URL(candidate);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function dayKey(date) { return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`; }
+
+  function dayLabel(date) {
+    const today = new Date();
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (dayKey(date) === dayKey(today)) return 'Today';
+    if (dayKey(date) === dayKey(yesterday)) return 'Yesterday';
+    const options = { weekday: 'long', month: 'long', day: 'numeric' };
+    if (date.getFullYear() !== today.getFullYear()) options.year = 'numeric';
+    return new Intl.DateTimeFormat(undefined, options).format(date);
+  }
+
+  /** A stable colour class for a name, so avatars differ without inline styles (CSP: style-src 'self'). */
+  function hueClass(name) {
+    let hash = 0;
+    for (const ch of name.toLowerCase()) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+    return `hue-${hash % 8}`;
+  }
+
+  function avatar(name) {
+    const span = document.createElement('span');
+    span.className = `avatar ${hueClass(name)}`;
+    span.setAttribute('aria-hidden', 'true');
+    span.textContent = Array.from(name)[0].toUpperCase();
+    return span;
+  }
+
+  function daySeparator(date) {
+    const li = document.createElement('li');
+    li.className = 'day';
+    li.setAttribute('role', 'separator');
+    const span = document.createElement('span');
+    span.textContent = dayLabel(date);
+    li.append(span);
+    return li;
+  }
+
+  /** Whether `msg` continues `prev`'s group: same author, same day, within a few minutes. */
+  function continues(prev, msg) {
+    if (!prev || prev.user !== msg.user) return false;
+    const a = new Date(prev.created_at), b = new Date(msg.created_at);
+    return dayKey(a) === dayKey(b) && b - a < GROUP_GAP_MS;
+  }
+
+  /** One message as list nodes (a day separator first when the day changes). `me` marks own messages. */
+  function messageNodes(msg, prev, me, status) {
+    const nodes = [];
+    const date = new Date(msg.created_at || Date.now());
+    if (!prev || dayKey(new Date(prev.created_at)) !== dayKey(date)) nodes.push(daySeparator(date));
+    const own = msg.user === me;
+    const grouped = continues(prev, msg);
+    const li = document.createElement('li');
+    li.className = `msg ${own ? 'own' : 'other'}${grouped ? ' grouped' : ''}`;
+    if (msg.seq) li.dataset.seq = String(msg.seq);
+    if (msg.client_id) li.dataset.clientId = msg.client_id;
+    if (!own) li.append(grouped ? spacer() : avatar(msg.user));
+    const body = document.createElement('div');
+    body.className = 'body';
+    if (!grouped) {
+      const author = document.createElement('span');
+      author.className = 'author';
+      author.textContent = own ? `${msg.user} (you)` : msg.user;
+      body.append(author);
+    }
+    const bubble = document.createElement('div');
+    bubble.className = 'bubble';
+    const text = document.createElement('div');
+    text.className = 'text';
+    text.append(linkify(msg.text));
+    bubble.append(text, stamp(date, status));
+    body.append(bubble);
+    li.append(body);
+    nodes.push(li);
+    return nodes;
+  }
+
+  function spacer() {
+    const span = document.createElement('span');
+    span.className = 'avatar-spacer';
+    return span;
+  }
+
+  function stamp(date, status) {
+    const meta = document.createElement('span');
+    meta.className = 'stamp';
+    const time = document.createElement('time');
+    time.dateTime = date.toISOString();
+    time.textContent = timeFormat.format(date);
+    time.title = fullFormat.format(date);
+    meta.append(time);
+    if (status) {
+      const state = document.createElement('span');
+      state.className = 'state';
+      state.textContent = status;
+      meta.append(state);
+    }
+    return meta;
+  }
+
+  K.render = { linkify, messageNodes, avatar, hueClass, continues };
+})(window.Konnect);

@@ -1,0 +1,107 @@
+// Page chrome: theme toggle, the room drawer on narrow screens, the emoji picker and the unread count in the title.
+'use strict';
+window.Konnect = window.Konnect || {};
+
+(function (K) {
+  const EMOJI = ['😀', '😂', '🙂', '😊', '😍', '🤔', '😅', '😎', '😢', '😮', '😴', '🤯', '🙏', '👍', '👎', '👏',
+    '🙌', '💪', '👋', '🤝', '👀', '🎉', '🔥', '✨', '❤️', '💯', '✅', '❌', '🚀', '☕', '🍕', '🌟'];
+
+  /** Light/dark: follows prefers-color-scheme until the toggle is used, then remembers the choice. */
+  function setupTheme() {
+    const button = document.getElementById('theme');
+    const media = matchMedia('(prefers-color-scheme: dark)');
+    const effective = () => document.documentElement.dataset.theme || (media.matches ? 'dark' : 'light');
+    const label = () => button.setAttribute('aria-label', `Switch to ${effective() === 'dark' ? 'light' : 'dark'} theme`);
+    button.addEventListener('click', () => {
+      const next = effective() === 'dark' ? 'light' : 'dark';
+      document.documentElement.dataset.theme = next;
+      K.storage.write('konnect.theme', next);
+      label();
+    });
+    media.addEventListener('change', label);
+    label();
+  }
+
+  /** Below the breakpoint the room list is a drawer: opened by the menu button, closed by Escape or a choice. */
+  function setupDrawer() {
+    const chat = document.getElementById('chat');
+    const menu = document.getElementById('menu');
+    const backdrop = document.getElementById('backdrop');
+    const conversation = document.querySelector('.conversation');
+    const set = (open) => {
+      chat.classList.toggle('drawer-open', open);
+      conversation.inert = open;  // keyboard focus stays in the open drawer
+      menu.setAttribute('aria-expanded', String(open));
+      backdrop.hidden = !open;
+      if (open) {
+        const target = document.querySelector('#rooms [aria-current="page"]') || document.getElementById('room-name');
+        target.focus();
+      }
+    };
+    menu.addEventListener('click', () => set(!chat.classList.contains('drawer-open')));
+    // Widening the window past the breakpoint turns the drawer back into a sidebar: close it (and un-inert).
+    matchMedia('(max-width: 767px)').addEventListener('change', (event) => { if (!event.matches) set(false); });
+    backdrop.addEventListener('click', () => set(false));
+    document.getElementById('drawer-close').addEventListener('click', () => { set(false); menu.focus(); });
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && chat.classList.contains('drawer-open')) { set(false); menu.focus(); }
+    });
+    return { close: () => set(false) };
+  }
+
+  /** A grid of common emoji; a choice is inserted at the cursor of the composer. Arrow keys move, Escape closes. */
+  function setupEmoji(textarea) {
+    const button = document.getElementById('emoji-button');
+    const panel = document.getElementById('emoji-panel');
+    for (const emoji of EMOJI) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'emoji';
+      b.textContent = emoji;
+      b.setAttribute('aria-label', `Insert ${emoji}`);
+      panel.append(b);
+    }
+    const buttons = () => Array.from(panel.querySelectorAll('button'));
+    const set = (open) => {
+      panel.hidden = !open;
+      button.setAttribute('aria-expanded', String(open));
+      if (open) buttons()[0].focus();
+    };
+    button.addEventListener('click', () => set(panel.hidden));
+    panel.addEventListener('click', (event) => {
+      const b = event.target.closest('button');
+      if (!b) return;
+      const start = textarea.selectionStart, end = textarea.selectionEnd;
+      textarea.setRangeText(b.textContent, start, end, 'end');
+      set(false);
+      textarea.focus();
+    });
+    panel.addEventListener('keydown', (event) => {
+      const all = buttons(), i = all.indexOf(document.activeElement);
+      const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 }[event.key];
+      if (step && i >= 0) { event.preventDefault(); all[(i + step + all.length) % all.length].focus(); }
+      if (event.key === 'Escape') { event.stopPropagation(); set(false); button.focus(); }
+    });
+    panel.addEventListener('focusout', (event) => {
+      if (!panel.contains(event.relatedTarget) && event.relatedTarget !== button) set(false);
+    });
+    document.addEventListener('pointerdown', (event) => {
+      if (!panel.hidden && !panel.contains(event.target) && !button.contains(event.target)) set(false);
+    });
+  }
+
+  /** While the tab is hidden, the title counts messages from others: "(3) Konnect". */
+  function unreadTitle() {
+    let unread = 0;
+    const show = () => { document.title = unread ? `(${unread}) Konnect` : 'Konnect'; };
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) { unread = 0; show(); }
+    });
+    return {
+      count(n) { if (document.hidden && n > 0) { unread += n; show(); } },
+      clear() { unread = 0; show(); },
+    };
+  }
+
+  K.ui = { setupTheme, setupDrawer, setupEmoji, unreadTitle };
+})(window.Konnect);

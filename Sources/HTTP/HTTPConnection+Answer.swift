@@ -87,7 +87,7 @@ extension HTTPConnection {
         if conn.hasPendingOutput {
             switch conn.flush() {
             case .failed: close(); return
-            case .pending: setDeadline(context.loop.now &+ nanos(configuration.idleTimeout)); return
+            case .pending: setDeadline(context.idleDeadline); return
             case .done: break
             }
         }
@@ -102,7 +102,7 @@ extension HTTPConnection {
         }
         if exchanges.isEmpty, case .head = state {
             if context.stopping && !headStarted { close(); return }
-            if !headStarted { setDeadline(context.loop.now &+ nanos(configuration.idleTimeout)) }
+            if !headStarted { setDeadline(context.idleDeadline) }
         }
     }
 
@@ -115,7 +115,7 @@ extension HTTPConnection {
         conn.shutdownWrite()
         conn.input.free()
         conn.setReading(true)
-        setDeadline(context.loop.now &+ nanos(Swift.min(2, configuration.headTimeout)))
+        setDeadline(context.loop.now &+ Swift.min(2_000_000_000, context.headTimeout))
     }
 
     /// Closes the socket; unanswered requests are dropped (their late answers are ignored).

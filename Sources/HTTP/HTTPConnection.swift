@@ -11,18 +11,20 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     }
 
     let conn: Connection
-    unowned let context: ServerLoop
+    unowned(unsafe) let context: ServerLoop  // owns us through `connections`; unsafe: no refcount per access
     let remoteAddress: String
-    var parser: RequestParser
+    // Loop-thread-only state, touched several times per request: `@exclusivity(unchecked)` skips the runtime
+    // access bookkeeping (swift_beginAccess) that showed in profiles; one thread, so no overlap is possible.
+    @exclusivity(unchecked) var parser: RequestParser
     var state = ReadState.head
-    var request: HTTPRequest?              // head parsed, body being read
+    @exclusivity(unchecked) var request: HTTPRequest?              // head parsed, body being read
     var route: Route?                      // its route (nil: answered by the server itself)
     var parameters: [String: String] = [:]
     var bodyLimit = 0
     var requestKeepAlive = true            // the current request allows persistence
     var started: UInt64 = 0                // when the current head completed
     var chunkedDecoder = ChunkedDecoder()
-    var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
+    @exclusivity(unchecked) var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
     var closeAfterWrites = false           // no more requests: close once `exchanges` are written
     var headStarted = false                // bytes of a head have arrived (head timeout runs)
     var requestsSeen = 0
@@ -41,8 +43,6 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         self.remoteAddress = remoteAddress
         self.parser = RequestParser(maxHeadBytes: context.configuration.maxHeadBytes)
     }
-
-    var configuration: HTTPServerConfiguration { context.configuration }
 
     // MARK: ConnectionDelegate
 
@@ -89,7 +89,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                     // the usual case, never touches the timer).
                     if !headStarted {
                         headStarted = true
-                        setDeadline(context.loop.now &+ nanos(configuration.headTimeout))
+                        setDeadline(context.headDeadline)
                     }
                     return
                 case .error(let status): reject(status: status); return
@@ -117,16 +117,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     /// A head is complete: build the request, choose the route and its body limit, then read the body or dispatch.
     func beginRequest(_ bytes: UnsafeRawBufferPointer, consumed: Int) {
         let head = parser.head
-        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        func text(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self) }
-        var headers = HTTPHeaders()
-        headers.reserve(head.fields.count)
-        for f in head.fields {
-            headers.add(text(Int(f.nameStart), Int(f.nameEnd)), text(Int(f.valueStart), Int(f.valueEnd)))
-        }
-        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: text(head.targetStart, head.targetEnd),
-                              versionMinor: head.versionMinor, headers: headers)
-        req.remoteAddress = remoteAddress
+        let req = makeRequest(head, bytes)
         conn.input.consume(consumed)
         parser.reset()
         headStarted = false
@@ -172,6 +163,26 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         } else {
             state = .body(remaining: head.contentLength!)
         }
-        setDeadline(context.loop.now &+ nanos(configuration.idleTimeout))
+        setDeadline(context.idleDeadline)
+    }
+
+    /// The request value handed to handlers: strings are made once here, from the parser's offsets.
+    func makeRequest(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> HTTPRequest {
+        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        func text(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self) }
+        var headers = HTTPHeaders()
+        headers.reserve(head.fields.count)
+        for f in head.fields {
+            headers.add(text(Int(f.nameStart), Int(f.nameEnd)), text(Int(f.valueStart), Int(f.valueEnd)))
+        }
+        var question = head.targetStart
+        while question < head.targetEnd && base[question] != 63 { question += 1 }   // "?"
+        let target = text(head.targetStart, head.targetEnd)
+        let path = question == head.targetEnd ? target : text(head.targetStart, question)
+        let query = question == head.targetEnd ? "" : text(question + 1, head.targetEnd)
+        var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: target, path: path, query: query,
+                              versionMinor: head.versionMinor, headers: headers)
+        req.remoteAddress = remoteAddress
+        return req
     }
 }

@@ -65,6 +65,17 @@ public struct HTTPRequest: Sendable {
         self.body = body
     }
 
+    /// For the server: `path` and `query` already split at the first `?` (no String scan per request).
+    init(method: String, target: String, path: String, query: String, versionMinor: Int, headers: HTTPHeaders) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.body = []
+    }
+
     /// Query parameters, percent- and `+`-decoded (application/x-www-form-urlencoded rules), in order.
     public var queryItems: [(String, String)] { FormDecoding.decode(query) }
 

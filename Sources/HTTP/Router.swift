@@ -7,6 +7,40 @@ public struct Route: Sendable {
     public let bodyLimit: Int      // bytes; a larger body is answered 413 before it is read
     public let handler: HTTPHandler
     let segments: [Substring]
+    let literals: [[UInt8]]        // each segment's bytes, for matching without Strings
+    let isParameter: [Bool]        // `{name}` segments
+    let hasParameters: Bool
+
+    init(method: String, pattern: String, bodyLimit: Int, handler: @escaping HTTPHandler, segments: [Substring]) {
+        self.method = method
+        self.pattern = pattern
+        self.bodyLimit = bodyLimit
+        self.handler = handler
+        self.segments = segments
+        self.literals = segments.map { Array($0.utf8) }
+        self.isParameter = segments.map { $0.first == "{" && $0.last == "}" }
+        self.hasParameters = isParameter.contains(true)
+    }
+
+    /// Whether `path` (its UTF-8 bytes) has this route's shape: same number of `/`-separated segments, literal
+    /// segments byte-equal, parameter segments non-empty. Allocation-free: the hot path for every request.
+    func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        for i in 0..<literals.count {
+            var end = start
+            while end < path.count && path[end] != 47 { end += 1 }
+            if i == literals.count - 1 { if end != path.count { return false } } else if end == path.count { return false }
+            if isParameter[i] {
+                if end == start { return false }
+            } else {
+                let literal = literals[i]
+                if literal.count != end - start { return false }
+                for j in 0..<literal.count where literal[j] != path[start + j] { return false }
+            }
+            start = end + 1
+        }
+        return true
+    }
 }
 
 public enum RouteMatch: Sendable {
@@ -30,18 +64,21 @@ public final class Router: Sendable {
 
     /// HEAD matches a GET route (RFC 9110 §9.3.2); the server drops the body.
     public func match(method: String, path: String) -> RouteMatch {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        var allowed: [String] = []
-        for route in routes {
-            guard let params = Router.bind(route.segments, parts) else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route, parameters: params)
+        var utf8 = path
+        return utf8.withUTF8 { bytes in
+            var allowed: [String] = []
+            for route in routes where route.matches(bytes) {
+                if route.method == method || (method == "HEAD" && route.method == "GET") {
+                    guard route.hasParameters else { return .found(route, parameters: [:]) }
+                    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+                    return .found(route, parameters: Router.bind(route.segments, parts) ?? [:])
+                }
+                allowed.append(route.method)
             }
-            allowed.append(route.method)
+            if allowed.isEmpty { return .notFound }
+            if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
+            return .methodNotAllowed(allow: allowed)
         }
-        if allowed.isEmpty { return .notFound }
-        if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
-        return .methodNotAllowed(allow: allowed)
     }
 
     static func bind(_ pattern: [Substring], _ parts: [Substring]) -> [String: String]? {

@@ -4,8 +4,10 @@ import Transport
 /// Per-loop server state. Everything here runs on `loop`'s thread.
 final class ServerLoop: @unchecked Sendable {
     let loop: EventLoop
-    unowned let server: HTTPServer
+    unowned(unsafe) let server: HTTPServer  // outlives its loops: `shutdown` joins them
     let configuration: HTTPServerConfiguration
+    let headTimeout: UInt64                 // ns, from the configuration (read per request: no struct copies)
+    let idleTimeout: UInt64
     let router: Router
     let date = DateCache()
     var listener: Listener?
@@ -16,6 +18,8 @@ final class ServerLoop: @unchecked Sendable {
         self.loop = loop
         self.server = server
         self.configuration = server.configuration
+        self.headTimeout = nanos(server.configuration.headTimeout)
+        self.idleTimeout = nanos(server.configuration.idleTimeout)
         self.router = server.router
     }
 
@@ -34,8 +38,12 @@ final class ServerLoop: @unchecked Sendable {
         server.openCount.add(1, ordering: .relaxed)
         http.slot = connections.count
         connections.append(http)
-        http.setDeadline(loop.now &+ nanos(configuration.headTimeout))   // a silent client is cut off too
+        http.setDeadline(headDeadline)   // a silent client is cut off too
     }
+
+    /// Deadlines counted from the current loop wake-up.
+    var headDeadline: UInt64 { loop.now &+ headTimeout }
+    var idleDeadline: UInt64 { loop.now &+ idleTimeout }
 
     func connectionClosed(_ http: HTTPConnection) {
         let slot = http.slot

@@ -23,9 +23,9 @@ public enum FlushResult {
 /// idle keep-alive connection costs this object and nothing else.
 public final class Connection: EventHandler {
     public let fd: Int32
-    public unowned let loop: EventLoop
-    public var input = ByteBuffer()          // bytes read, not yet consumed by the delegate
-    public var output = ByteBuffer()         // bytes queued; `readerIndex` is the bytes-sent offset
+    public unowned(unsafe) let loop: EventLoop   // the loop outlives its connections (it closes them first)
+    @exclusivity(unchecked) public var input = ByteBuffer()       // bytes read, not yet consumed by the delegate
+    @exclusivity(unchecked) public var output = ByteBuffer()       // bytes queued; `readerIndex` is the bytes-sent offset
     public var delegate: ConnectionDelegate?  // strong; released by `close` (the loop keeps us alive till then)
     var registration: UInt32 = 0
     var interest: UInt32 = 0                 // events currently registered with epoll

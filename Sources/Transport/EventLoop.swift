@@ -28,9 +28,9 @@ public final class EventLoop: @unchecked Sendable {
 
     let epfd: Int32
     let wakeFD: Int32                                   // eventfd: other threads' "look at your queue" signal
-    var registrations: [Registration] = []              // indexed by fd
+    @exclusivity(unchecked) var registrations: [Registration] = []   // indexed by fd (loop thread only)
     var nextID: UInt32 = 1                              // registration ids: stale events for a reused fd are ignored
-    var timers = TimerHeap()
+    @exclusivity(unchecked) var timers = TimerHeap()
     let pending = Locked<[@Sendable () -> Void]>([])    // closures from other threads
     let wakePending = Atomic<Bool>(false)               // coalesces eventfd writes
     let stopRequested = Atomic<Bool>(false)

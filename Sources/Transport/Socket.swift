@@ -47,7 +47,8 @@ public struct SocketAddress: Sendable {
             let raw = UnsafeRawPointer(ptr)
             let offset = family == AF_INET6 ? 8 : 4   // sin6_addr / sin_addr offsets
             guard inet_ntop(family, raw + offset, &text, socklen_t(text.count)) != nil else { return "" }
-            return String(cString: text)
+            let length = text.firstIndex(of: 0) ?? text.count
+            return String(decoding: text[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 }

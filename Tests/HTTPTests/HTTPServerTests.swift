@@ -26,6 +26,30 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertNotNil(a.header("Date"))
     }
 
+    /// More pipelined requests than the server reads ahead (it pauses at 16 unanswered): all answered, in order.
+    func testDeepPipelineIsAnsweredInOrder() throws {
+        let c = try RawConnection(port: server.port)
+        var batch = ""
+        for i in 0..<200 { batch += "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(String(i).utf8.count)\r\n\r\n\(i)" }
+        try c.send(batch)
+        for i in 0..<200 { XCTAssertEqual(try c.readResponse().text, "\(i)") }
+    }
+
+    /// A client that does not read its 16 MB answer does not stall the loop: another client is served meanwhile,
+    /// and the slow one still gets every byte once it reads.
+    func testSlowReaderDoesNotStallTheLoop() throws {
+        let slow = try RawConnection(port: server.port)
+        let size = 16 << 20
+        try slow.send("GET /big?n=\(size) HTTP/1.1\r\nHost: t\r\n\r\n")
+        usleep(200_000)
+        let other = try RawConnection(port: server.port)
+        try other.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try other.readResponse(timeout: 2).status, 200)
+        let big = try slow.readResponse(timeout: 20)
+        XCTAssertEqual(big.body.count, size)
+        XCTAssertTrue(isPattern(big.body), "every byte arrives, in order")
+    }
+
     func testRequestSplitByteByByte() throws {
         let c = try RawConnection(port: server.port)
         for byte in Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello".utf8) {

@@ -100,6 +100,13 @@ final class TestServer: @unchecked Sendable {
         router.add("GET", "/rooms/{name}") { req, r in
             r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "\(req.pathParameters["name"] ?? "?") from \(req.remoteAddress)"))
         }
+        router.add("GET", "/big") { req, r in
+            let size = Int(req.queryValue("n") ?? "0") ?? 0
+            var body: [UInt8] = []
+            body.reserveCapacity(size)
+            while body.count < size { body.append(contentsOf: patternBlock.prefix(size - body.count)) }
+            r.respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: body))
+        }
         let box = parked
         router.add("GET", "/park") { req, r in
             let seconds = Double(req.queryValue("t") ?? "10") ?? 10
@@ -121,6 +128,24 @@ final class ParkBox: @unchecked Sendable {
     func add(_ r: Responder) { responders.withLock { $0.append(r) } }
     func take() -> Responder? { responders.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
     var count: Int { responders.withLock { $0.count } }
+}
+
+/// 4 KiB of a pattern that shifts by one per block position, so misplaced or lost chunks show (/big bodies).
+let patternBlock: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 % 251) }
+
+/// Whether `body` is `patternBlock` repeated (compared with memcmp: debug builds are slow per element).
+func isPattern(_ body: [UInt8]) -> Bool {
+    body.withUnsafeBytes { b in
+        patternBlock.withUnsafeBytes { p in
+            var offset = 0
+            while offset < b.count {
+                let n = Swift.min(p.count, b.count - offset)
+                if memcmp(b.baseAddress! + offset, p.baseAddress!, n) != 0 { return false }
+                offset += n
+            }
+            return true
+        }
+    }
 }
 
 /// Polls `condition` every 10 ms for up to `timeout` seconds.

@@ -33,7 +33,10 @@ public final class ClientConnection: ConnectionDelegate {
     var conn: Connection?                 // nil until the first request and after a close
     var parser = ClientResponseParser()
     var completion: Completion?           // the request in flight
-    var timer: LoopTimer?                 // its timeout
+    var deadline: UInt64 = 0              // monotonic ns by which the request in flight must be answered
+    var armedAt: UInt64 = 0               // the earliest pending timer's time (0: none). Timers are re-armed
+                                          // lazily, never cancelled: thousands of requests a second must not
+                                          // leave a cancelled timer each in the loop's heap
     /// Sockets opened so far (1 for a connection kept alive throughout).
     public private(set) var connects = 0
 
@@ -86,14 +89,13 @@ public final class ClientConnection: ConnectionDelegate {
         out.append("\r\n" as StaticString)
         out.append(body)
         connection.output = out
-        timer = loop.schedule(after: timeout) { [weak self] in self?.fail(.timedOut, close: true) }
+        deadline = monotonicNanos() &+ nanos(timeout)
+        armTimer()
         if connection.flush() == .failed { fail(.closedBeforeResponse, close: true) }
     }
 
     /// Closes the socket; a request in flight is not answered (its completion is dropped).
     public func close() {
-        timer?.cancel()
-        timer = nil
         completion = nil
         conn?.close()
         conn = nil
@@ -130,13 +132,26 @@ public final class ClientConnection: ConnectionDelegate {
     func fail(_ failure: ClientFailure, close closing: Bool) {
         let done = completion
         completion = nil
-        timer?.cancel()
-        timer = nil
         if closing {
             conn?.close()
             conn = nil
         }
         done?(.failure(failure))
+    }
+
+    /// Makes sure a timer fires by `deadline`. A timer left from an earlier (answered) request fires at its own
+    /// time and re-arms for the current request; only a request due sooner than every pending timer adds one.
+    func armTimer() {
+        guard armedAt == 0 || deadline < armedAt else { return }
+        let at = deadline
+        armedAt = at
+        loop.schedule(at: at) { [weak self] in self?.timerFired(at) }
+    }
+
+    func timerFired(_ at: UInt64) {
+        if at == armedAt { armedAt = 0 }
+        guard completion != nil else { return }
+        if monotonicNanos() >= deadline { fail(.timedOut, close: true) } else { armTimer() }
     }
 
     // MARK: ConnectionDelegate
@@ -155,8 +170,6 @@ public final class ClientConnection: ConnectionDelegate {
         case .complete(let response):
             let done = completion
             completion = nil
-            timer?.cancel()
-            timer = nil
             if !response.keepAlive {
                 connection.close()
                 conn = nil
@@ -174,8 +187,6 @@ public final class ClientConnection: ConnectionDelegate {
             if let response = parser.finishAtClose(&connection.input) {
                 let done = completion
                 completion = nil
-                timer?.cancel()
-                timer = nil
                 connection.close()
                 conn = nil
                 done?(.success(response))

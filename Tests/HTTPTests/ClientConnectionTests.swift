@@ -67,6 +67,17 @@ final class ClientConnectionTests: XCTestCase {
         XCTAssertEqual(client.connects, 2)
     }
 
+    /// A short timeout after a long one still fires on time (timers are re-armed, never cancelled).
+    func testShortTimeoutAfterALongOneFiresOnTime() throws {
+        let client = ClientConnection(loop: loop, address: address(server.port), host: "127.0.0.1")
+        XCTAssertEqual(try XCTUnwrap(send(client, "GET", "/health", timeout: 30)).get().status, 200)
+        let started = monotonicNanos()
+        guard case .failure(.timedOut)? = send(client, "GET", "/park?t=5", timeout: 0.3) else { return XCTFail("expected a timeout") }
+        let elapsed = Double(monotonicNanos() - started) / 1e9
+        XCTAssertGreaterThanOrEqual(elapsed, 0.29)
+        XCTAssertLessThan(elapsed, 4, "the timeout waited for the earlier request's timer")
+    }
+
     func testRefusedConnectFails() throws {
         let probe = try Socket.listen(ip: "127.0.0.1", port: 0, reusePort: false)
         let port = Socket.localAddress(probe).port

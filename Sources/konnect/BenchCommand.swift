@@ -57,7 +57,7 @@ struct BenchOptions {
         if a.values["per-process"] != nil { perProcess = try a.int("per-process", 0, range: 1...18_000) }
         if a.values["server-pid"] != nil { serverPID = try a.int("server-pid", 0, range: 1...Int(Int32.max)) }
         if let text = a.values["plant-fault"] {
-            guard let fault = PlantedFault(rawValue: text) else { throw UsageError("--plant-fault is duplicate or gap") }
+            guard let fault = PlantedFault(rawValue: text) else { throw UsageError("--plant-fault is duplicate, gap, lost or extra") }
             plant = fault
         }
         workerRoom = a.string("room", "")

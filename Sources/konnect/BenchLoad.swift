@@ -28,10 +28,21 @@ enum BenchLoad {
         for (index, room) in rooms.enumerated() {
             var posted: [Int: String] = [:]
             for poster in posters where poster.index % rooms.count == index { posted.merge(poster.posted) { a, _ in a } }
+            if index == 0 { plant(o.plant, into: &posted) }
             result.addFaults(HistoryVerifier.check(history: try setup.history(room: room), posted: posted),
                              tolerateExtra: posters.reduce(0) { $0 + $1.abandoned })
         }
         return result
+    }
+
+    /// `--plant-fault lost|extra`: falsifies the record of 201s, so the history check must fail the run.
+    static func plant(_ fault: PlantedFault?, into posted: inout [Int: String]) {
+        let newest = posted.keys.max() ?? 0
+        switch fault {
+        case .lost?: posted[newest + 1] = "planted-lost-post"
+        case .extra?: posted[newest] = nil
+        default: break
+        }
     }
 
     static func summarize(_ posters: [Poster], rooms: [String], elapsed: Double, into result: inout BenchResult) {

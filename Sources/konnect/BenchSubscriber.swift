@@ -21,8 +21,10 @@ final class DeliverySink: Sendable {
 
 /// A deliberately broken reader record, to show the verifier fails the run (`--plant-fault`).
 enum PlantedFault: String {
-    case duplicate    // the first message is recorded twice
-    case gap          // the first message is dropped before the verifier sees it
+    case duplicate    // a reader records its first message twice
+    case gap          // a reader drops its first message before the verifier sees it
+    case lost         // post: the history check is told of a 201 the server never gave (a lost post)
+    case extra        // post: the history check forgets the newest 201 (a message stored with no 201)
 }
 
 /// One long-polling reader. After each answer it asks again from the highest seq it holds (API.md: a reader that
@@ -94,6 +96,7 @@ final class Subscriber {
             switch planted {
             case .duplicate: seqs.insert(first, at: 0)
             case .gap: seqs.removeFirst()
+            case .lost, .extra: break          // faults of the post record, not of a reader
             }
         }
         for seq in seqs { verifier.receive(seq) }

@@ -68,7 +68,7 @@ final class BenchTests: XCTestCase {
     }
 
     /// A reader's record with a planted duplicate (or dropped message) must fail the run with exit 1, in process
-    /// and in a worker.
+    /// and in a worker; so must a falsified record of 201s against the history read back.
     func testPlantedFaultsFailTheRun() throws {
         let server = try BenchServer()
         defer { server.stop() }
@@ -77,6 +77,8 @@ final class BenchTests: XCTestCase {
             (["fanout", "--subscribers", "6", "--posts", "2", "--per-process", "3", "--plant-fault", "gap"], "loss: seq 1"),
             (["mixed", "--duration", "1", "--rooms", "1", "--clients", "2", "--readers", "3", "--plant-fault", "duplicate"],
              "duplicate: seq 1"),
+            (["post", "--duration", "0.5", "--clients", "2", "--plant-fault", "lost"], "is not in history"),
+            (["post", "--duration", "0.5", "--clients", "2", "--plant-fault", "extra"], "no post was answered with it"),
         ]
         for row in planted {
             let run = try BenchRun.konnect(["bench", "--server", server.url] + row.args)

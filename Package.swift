@@ -18,11 +18,12 @@ let package = Package(
         .target(name: "Chat", dependencies: ["CCrypto"]),
         .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
         .target(name: "API", dependencies: ["HTTP", "Chat"]),
-        .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport"]),
+        .target(name: "Client", dependencies: ["HTTP"]),
+        .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport", "Client"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
-        .testTarget(name: "CLITests", dependencies: ["HTTP"]),
+        .testTarget(name: "CLITests", dependencies: ["HTTP", "Client"]),
     ]
 )

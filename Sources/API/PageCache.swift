@@ -14,17 +14,28 @@ final class PageCache: Sendable {
         var lastSeq: Int64
     }
 
-    private let entries = Mutex<[Key: [UInt8]]>([:])
-    private let capacity = 512           // distinct pages kept; the whole cache is dropped when full (cheap, rare)
+    private struct State {
+        var entries: [Key: [UInt8]] = [:]
+        var bytes = 0                    // sum of the cached bodies' sizes
+    }
+
+    private let state = Mutex(State())
+    /// Bounds on what is kept: pages can reach ~3 MB (200 messages of 4,000 four-byte characters), so the budget
+    /// is in bytes as well as entries. When either is exceeded the whole cache is dropped (cheap, rare).
+    private let maxEntries = 512
+    private let maxBytes = 32 << 20
 
     func encoded(_ page: HistoryPage) -> [UInt8] {
         let key = Key(room: page.room, first: page.messages.first?.seq ?? 0, last: page.messages.last?.seq ?? 0,
                       count: page.messages.count, hasMore: page.hasMore, lastSeq: page.lastSeq)
-        if let hit = entries.withLock({ $0[key] }) { return hit }
+        if let hit = state.withLock({ $0.entries[key] }) { return hit }
         let bytes = ChatJSON.page(page)     // encoded outside the lock; a racing duplicate is harmless
-        entries.withLock { cache in
-            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = bytes
+        state.withLock { s in
+            if s.entries.count >= maxEntries || s.bytes + bytes.count > maxBytes {
+                s.entries.removeAll(keepingCapacity: true)
+                s.bytes = 0
+            }
+            if s.entries.updateValue(bytes, forKey: key) == nil { s.bytes += bytes.count }
         }
         return bytes
     }

@@ -9,6 +9,8 @@ commands:
 """
 
 let commandLine = CommandLine.arguments
+// Client commands (register, send, listen, chat, …) and `konnect help`: CommandDispatch.swift.
+if let clientStatus = ClientCommands.run(Array(commandLine.dropFirst())) { exit(clientStatus) }
 let rest = Array(commandLine.dropFirst(2))
 let status: Int32
 switch commandLine.count > 1 ? commandLine[1] : "" {

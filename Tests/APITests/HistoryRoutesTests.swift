@@ -119,6 +119,7 @@ final class HistoryRoutesTests: XCTestCase {
         let deadline = Date().addingTimeInterval(15)
         while stack.chat.parkedWaiters < 100 && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(stack.chat.parkedWaiters, 100)
+        XCTAssertTrue(try writer.get("/metrics").text.contains("\nkonnect_parked_polls 100\n"), "the gauge shows them")
         try writer.say("wake up")
         XCTAssertEqual(parked.wait(timeout: .now() + 15), .success)
         let all = results.withLock { $0 }

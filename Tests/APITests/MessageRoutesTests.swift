@@ -93,4 +93,23 @@ final class MessageRoutesTests: XCTestCase {
         XCTAssertProblem(try c.get("/register"), 405, "method_not_allowed")
         XCTAssertProblem(try c.send("POST", "/health"), 405, "method_not_allowed")
     }
+
+    /// What curl does for bodies over 1 KiB (Expect: 100-continue) and chunked uploads, through the API's routes.
+    func testChunkedAndExpectContinueBodiesOverRawSockets() throws {
+        let c = try stack.user("erin")
+        let auth = "Authorization: Bearer \(c.token!)\r\n"
+        let chunked = "POST /messages HTTP/1.1\r\nHost: x\r\n\(auth)Content-Type: text/plain\r\n"
+            + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        let answer = try RawConnection.exchange(port: stack.port, Array(chunked.utf8))
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 201"), answer)
+        let text = String(repeating: "x", count: 2000)
+        let expect = "POST /messages HTTP/1.1\r\nHost: x\r\n\(auth)Content-Type: application/x-www-form-urlencoded\r\n"
+            + "Content-Length: \(text.utf8.count + 5)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\ntext=\(text)"
+        let continued = try RawConnection.exchange(port: stack.port, Array(expect.utf8))
+        XCTAssertTrue(continued.contains("HTTP/1.1 201"), continued)
+        XCTAssertEqual(try c.get("/messages").messages.compactMap { $0["text"] as? String }, ["hello world", text])
+        let head = try c.send("HEAD", "/messages")
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.body, [])
+    }
 }

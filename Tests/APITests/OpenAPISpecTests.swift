@@ -25,6 +25,41 @@ final class OpenAPISpecTests: XCTestCase {
         return operations
     }
 
+    /// Operations that declare `security: []` (no token), from the same line-based reading.
+    static func openOperations(_ yaml: String) -> Set<String> {
+        var open = Set<String>(), operation: String?, inPaths = false, path = ""
+        for raw in yaml.split(separator: "\n") {
+            let line = String(raw), key = line.trimmingCharacters(in: .whitespaces)
+            let indent = line.prefix { $0 == " " }.count
+            if indent == 0 { inPaths = line.hasPrefix("paths:"); continue }
+            guard inPaths else { continue }
+            if indent == 2 { path = String(key.dropLast()) }
+            if indent == 4 { operation = String(key.dropLast()).uppercased() + " " + path }
+            if indent == 6, key == "security: []", let operation { open.insert(operation) }
+        }
+        return open
+    }
+
+    /// The spec's `security` matches the server: a request without a token gets 401 `unauthorized` exactly on the
+    /// operations that require one.
+    func testSecurityRequirementsMatchTheServer() throws {
+        let yaml = try String(contentsOfFile: APIOptions.repositoryRoot + "/openapi.yaml", encoding: .utf8)
+        let all = Self.specOperations(yaml), open = Self.openOperations(yaml)
+        XCTAssertTrue(open.isSuperset(of: ["GET /health", "POST /register", "POST /login", "GET /", "GET /{file}"]))
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let c = stack.client()
+        for operation in all.sorted() where !operation.contains("{") {
+            let parts = operation.split(separator: " ")
+            let r = try c.send(String(parts[0]), String(parts[1]))
+            if open.contains(operation) {
+                XCTAssertNotEqual(r.code, "unauthorized", operation)
+            } else {
+                XCTAssertProblem(r, 401, "unauthorized")
+            }
+        }
+    }
+
     func testReaderFindsOperations() {
         let yaml = "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      x: 1\n    post:\n      y: 2\n  \"/b/{id}\":\n    delete:\n"
             + "      z: 3\ncomponents:\n  /c:\n    get:\n"

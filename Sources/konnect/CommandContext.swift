@@ -1,0 +1,54 @@
+// What every client command shares: the server URL, output mode, credentials and how to build a client.
+import Client
+import Foundation
+
+/// A failure to report as `konnect: <message>` with exit status 1.
+struct CommandFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// The environment a command runs in, resolved once from flags and environment variables.
+struct CommandContext {
+    static let defaultServer = "http://127.0.0.1:8080"
+
+    var server: String                    // normalised: no trailing slash
+    var json: Bool                        // --json: one JSON object per line
+    var environment: [String: String]
+    var credentials: CredentialsStore
+
+    init(arguments: ParsedArguments, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        var server = arguments.value("server") ?? environment["KONNECT_SERVER"] ?? ""
+        if server.isEmpty { server = Self.defaultServer }
+        if !server.contains("://") { server = "http://" + server }   // `--server localhost:8080` as curl takes it
+        while server.hasSuffix("/") { server.removeLast() }
+        self.server = server
+        self.json = arguments.has("json")
+        self.environment = environment
+        self.credentials = CredentialsStore(path: CredentialsStore.defaultPath(environment: environment))
+    }
+
+    /// The token to send: `KONNECT_TOKEN` wins over the saved login for this server.
+    var token: String? {
+        if let token = environment["KONNECT_TOKEN"], !token.isEmpty { return token }
+        return credentials.load(server: server)?.token
+    }
+
+    /// A client without a token (register, login).
+    func anonymousClient(timeout: Double = 45) throws -> KonnectClient {
+        try KonnectClient(server: server, timeout: timeout)
+    }
+
+    /// A client carrying the token, or a failure telling the user to log in.
+    func authenticatedClient(timeout: Double = 45) throws -> KonnectClient {
+        guard let token else {
+            throw CommandFailure("not logged in to \(server); run 'konnect login NAME' (or set KONNECT_TOKEN)")
+        }
+        return try KonnectClient(server: server, token: token, timeout: timeout)
+    }
+
+    /// The room to use: `--room`, else `general` (the room that always exists, API.md "Rooms").
+    func room(_ arguments: ParsedArguments) -> String {
+        arguments.value("room") ?? "general"
+    }
+}

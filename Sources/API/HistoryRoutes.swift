@@ -66,18 +66,21 @@ struct HistoryQuery: Equatable {
 extension ChatRoutes {
     /// 200 `{"room","messages","has_more","last_seq"}`; with `after` and `wait` the request parks until a post or
     /// the deadline (then an empty list). A parked request holds no thread (contract "GET /messages").
+    /// A plain page (the hot path) authenticates and reads in one store visit; a bad query or a long-poll
+    /// authenticates first, so a bad token is 401 whatever the query.
     var history: HTTPHandler {
         { request, responder in
-            self.authenticated(request, responder) { _ in
-                let query: HistoryQuery
-                switch HistoryQuery.parse(request.query) {
-                case .success(let q): query = q
-                case .failure(let refusal): return responder.respond(refusal.response)
-                }
+            guard let token = ChatRoutes.bearerToken(request) else {
+                return self.authenticated(request, responder) { _ in }      // answers the 401
+            }
+            switch HistoryQuery.parse(request.query) {
+            case .failure(let refusal):
+                self.authenticated(request, responder) { _ in responder.respond(refusal.response) }
+            case .success(let query):
                 if case .after(let after) = query.cursor, query.wait > 0 {
-                    self.longPoll(query, after: after, responder)
+                    self.authenticated(request, responder) { _ in self.longPoll(query, after: after, responder) }
                 } else {
-                    self.chat.history(room: query.room, cursor: query.cursor, limit: query.limit) { result in
+                    self.chat.history(token: token, room: query.room, cursor: query.cursor, limit: query.limit) { result in
                         self.answerPage(responder, query, result)
                     }
                 }

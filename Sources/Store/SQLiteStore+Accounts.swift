@@ -37,17 +37,22 @@ extension SQLiteStore {
     public func user(tokenHash: [UInt8], now: Timestamp, completion: @escaping StoreCompletion<User?>) {
         cachedRead(completion) { reader in
             try reader.revalidate()
-            let key = SQLiteReader.TokenKey(tokenHash)
-            if let key, let hit = reader.token(key) {
-                return .success(hit.expiresAt > now.milliseconds ? hit.user : nil)
-            }
-            guard let entry = try reader.db.query(SQL.userByToken, [.blob(tokenHash)], row: { row in
-                SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
-                                        expiresAt: row.int(2))
-            }).first else { return .success(nil) }
-            if let key { reader.remember(entry, for: key) }
-            return .success(entry.expiresAt > now.milliseconds ? entry.user : nil)
+            return .success(try Self.user(reader, tokenHash: tokenHash, now: now))
         }
+    }
+
+    /// The token's user from `reader` (revalidated by the caller), through its cache.
+    static func user(_ reader: SQLiteReader, tokenHash: [UInt8], now: Timestamp) throws -> User? {
+        let key = SQLiteReader.TokenKey(tokenHash)
+        if let key, let hit = reader.token(key) {
+            return hit.expiresAt > now.milliseconds ? hit.user : nil
+        }
+        guard let entry = try reader.db.query(SQL.userByToken, [.blob(tokenHash)], row: { row in
+            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+                                    expiresAt: row.int(2))
+        }).first else { return nil }
+        if let key { reader.remember(entry, for: key) }
+        return entry.expiresAt > now.milliseconds ? entry.user : nil
     }
 
     public func deleteToken(hash: [UInt8], completion: @escaping StoreCompletion<Void>) {

@@ -26,12 +26,28 @@ extension SQLiteStore {
     public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
         cachedRead(completion) { reader in
             try reader.revalidate()
-            let key = SQLiteReader.PageKey(room: room, cursor: cursor, limit: limit)
-            if let hit = reader.page(key) { return .success(hit) }
-            let result = try Self.readHistory(reader.db, room: room, cursor: cursor, limit: limit)
-            if case .success(let page) = result { reader.remember(page, for: key) }
-            return result
+            return try Self.history(reader, room: room, cursor: cursor, limit: limit)
         }
+    }
+
+    /// One revalidation for both reads: the page is as fresh as the token check (both as of this request).
+    public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                        completion: @escaping StoreCompletion<HistoryPage?>) {
+        cachedRead(completion) { reader in
+            try reader.revalidate()
+            guard try Self.user(reader, tokenHash: tokenHash, now: now) != nil else { return .success(nil) }
+            return try Self.history(reader, room: room, cursor: cursor, limit: limit).map { $0 }
+        }
+    }
+
+    /// A page from `reader` (revalidated by the caller), through its cache.
+    static func history(_ reader: SQLiteReader, room: String, cursor: HistoryCursor,
+                        limit: Int) throws -> Result<HistoryPage, ChatError> {
+        let key = SQLiteReader.PageKey(room: room, cursor: cursor, limit: limit)
+        if let hit = reader.page(key) { return .success(hit) }
+        let result = try readHistory(reader.db, room: room, cursor: cursor, limit: limit)
+        if case .success(let page) = result { reader.remember(page, for: key) }
+        return result
     }
 
     /// One read transaction, so `last_seq` and the page come from the same snapshot. Reads `limit + 1` rows

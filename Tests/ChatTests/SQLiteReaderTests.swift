@@ -105,6 +105,28 @@ final class SQLiteReaderTests: XCTestCase {
         XCTAssertEqual(try value(history(a, .newest)).messages.map(\.text), ["one", "two"])
     }
 
+    /// The one-visit authenticated read: the same answers as authenticate-then-history, as fresh across instances.
+    func testAuthenticatedHistoryInOneVisit() throws {
+        let (a, _) = try instance()
+        let (b, _) = try instance()
+        let (user, token) = try session(a, "reader")
+        let first = try post(a, user, "hello")
+        func read(_ token: String?, room: String = "general") -> Result<HistoryPage, ChatError> {
+            outcome { a.history(token: token, room: room, cursor: .newest, limit: 10, completion: $0) }
+        }
+        XCTAssertEqual(try value(read(token)).messages, [first])
+        XCTAssertEqual(try value(read(token)), try value(history(a, .newest, limit: 10)))
+        XCTAssertEqual(code(read(token, room: "nowhere")), "room_not_found")
+        XCTAssertEqual(code(read(token, room: "not a name!")), "room_not_found")
+        XCTAssertEqual(code(read("wrong")), "unauthorized")
+        XCTAssertEqual(code(read(nil)), "unauthorized")
+        XCTAssertEqual(code(read("wrong", room: "not a name!")), "unauthorized", "401 before 404")
+        let second = try post(b, user, "from b")
+        XCTAssertEqual(try value(read(token)).messages, [first, second])
+        _ = try value(outcome { b.logout(token: token, completion: $0) })
+        XCTAssertEqual(code(read(token)), "unauthorized")
+    }
+
     /// Another process writing the file directly (not through a SQLiteStore): the cache notices too.
     func testRawCommitByAnotherConnectionDropsCache() throws {
         let (a, _) = try instance()

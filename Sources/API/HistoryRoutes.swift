@@ -12,7 +12,7 @@ struct HistoryQuery: Equatable {
     /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 only with after (larger
     /// values count as 60). Anything else is 400 invalid_parameter.
     static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
-        let items = FormFields.decode(Array(query.utf8))
+        let items = Fields(query)
         func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
             .refuse(APIResponse.invalid("invalid_parameter", detail))
         }
@@ -41,6 +41,33 @@ struct HistoryQuery: Equatable {
             q.wait = min(wait, 60)
         }
         return .success(q)
+    }
+
+    /// The five names this route reads, decoded like `FormFields.decode` (first occurrence wins, names and values
+    /// percent-decoded, values checked as UTF-8) but without building a dictionary: this runs on every page read.
+    struct Fields {
+        private var values: [FieldValue?] = [nil, nil, nil, nil, nil]
+        private static let names: [[UInt8]] = ["room", "limit", "before", "after", "wait"].map { Array($0.utf8) }
+
+        init(_ query: String) {
+            var query = query
+            query.withUTF8 { bytes in
+                for part in bytes.split(separator: UInt8(ascii: "&")) {
+                    let eq = part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex
+                    let name = part[..<eq]
+                    let encoded = name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+"))
+                    let decodedName = encoded ? FormFields.percentDecode(ArraySlice(name)) : []
+                    guard let slot = Self.names.firstIndex(where: { encoded ? $0 == decodedName : $0.elementsEqual(name) }),
+                          values[slot] == nil else { continue }
+                    let raw = eq < part.endIndex ? FormFields.percentDecode(ArraySlice(part[(eq + 1)...])) : []
+                    values[slot] = String(validating: raw, as: UTF8.self).map(FieldValue.string) ?? .invalid
+                }
+            }
+        }
+
+        subscript(_ name: String) -> FieldValue? {
+            Self.names.firstIndex(where: { $0.elementsEqual(name.utf8) }).flatMap { values[$0] }
+        }
     }
 
     /// ASCII digits only (no sign, no spaces), fitting Int64.

@@ -16,10 +16,13 @@ final class SQLiteReader: @unchecked Sendable {
     let db: SQLiteConnection
     private let versionStatement: OpaquePointer     // PRAGMA data_version, prepared once
     private var dataVersion: Int64?                 // nil: nothing checked yet, the cache is empty
+    private var walIndex: WALIndexHeader?           // nil: not in WAL mode (or no -shm yet); always the full check
+    private var checkedHeader: WALIndexHeader.Snapshot?   // read just before the last full check
     private var tokens: [TokenKey: TokenEntry] = [:]
     private var pages: [PageKey: HistoryPage] = [:]
     private var pageBytes = 0                       // rough size of `pages` (text bytes plus per-message overhead)
     private(set) var hits = 0                       // answers served from the cache (tests check it is used)
+    private(set) var quickChecks = 0                // revalidations settled by the WAL-index header alone
 
     /// Bounds per connection (there are about as many readers as event loops). When one is exceeded that map is
     /// dropped whole: cheap, rare, and no bookkeeping on the hot path.
@@ -56,6 +59,8 @@ final class SQLiteReader: @unchecked Sendable {
         let rc = sqlite3_prepare_v3(db.handle, SQL.dataVersion, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw db.error(rc) }
         versionStatement = stmt
+        try revalidate()                            // opens the WAL and its -shm, so it can be mapped
+        walIndex = WALIndexHeader(databasePath: String(cString: sqlite3_db_filename(db.handle, "main")))
     }
 
     deinit {
@@ -63,8 +68,20 @@ final class SQLiteReader: @unchecked Sendable {
     }
 
     /// Drops the cache if another connection committed since the last check. Call once per cached read, before
-    /// looking anything up.
+    /// looking anything up. When the WAL-index header is unchanged since it was read just before the last full
+    /// check, nothing was committed since that check: done without a read transaction. Otherwise the full check;
+    /// the header is read BEFORE it, so a commit landing in between is seen next time, never missed.
     func revalidate() throws {
+        let header = walIndex?.read()
+        if let header, header == checkedHeader {
+            quickChecks += 1
+            return
+        }
+        try checkDataVersion()
+        checkedHeader = header
+    }
+
+    private func checkDataVersion() throws {
         defer { sqlite3_reset(versionStatement) }
         guard sqlite3_step(versionStatement) == SQLITE_ROW else { throw db.error(sqlite3_errcode(db.handle)) }
         let version = sqlite3_column_int64(versionStatement, 0)

@@ -53,6 +53,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// Reads answered from reader caches so far (idle readers only; for tests).
     var readCacheHits: Int { readers.withLock { $0.reduce(0) { $0 + $1.hits } } }
+    /// Revalidations settled by the WAL-index header alone (idle readers only; for tests).
+    var readQuickChecks: Int { readers.withLock { $0.reduce(0) { $0 + $1.quickChecks } } }
 
     /// A read whose failure becomes `unavailable`.
     func read<T>(_ completion: StoreCompletion<T>, _ body: (SQLiteConnection) throws -> Result<T, ChatError>) {

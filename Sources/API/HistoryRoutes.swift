@@ -46,27 +46,53 @@ struct HistoryQuery: Equatable {
     /// The five names this route reads, decoded like `FormFields.decode` (first occurrence wins, names and values
     /// percent-decoded, values checked as UTF-8) but without building a dictionary: this runs on every page read.
     struct Fields {
-        private var values: [FieldValue?] = [nil, nil, nil, nil, nil]
-        private static let names: [[UInt8]] = ["room", "limit", "before", "after", "wait"].map { Array($0.utf8) }
+        private var room, limit, before, after, wait: FieldValue?
 
         init(_ query: String) {
             var query = query
             query.withUTF8 { bytes in
-                for part in bytes.split(separator: UInt8(ascii: "&")) {
-                    let eq = part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex
-                    let name = part[..<eq]
-                    let encoded = name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+"))
-                    let decodedName = encoded ? FormFields.percentDecode(ArraySlice(name)) : []
-                    guard let slot = Self.names.firstIndex(where: { encoded ? $0 == decodedName : $0.elementsEqual(name) }),
-                          values[slot] == nil else { continue }
-                    let raw = eq < part.endIndex ? FormFields.percentDecode(ArraySlice(part[(eq + 1)...])) : []
-                    values[slot] = String(validating: raw, as: UTF8.self).map(FieldValue.string) ?? .invalid
+                var start = 0
+                while start <= bytes.count {
+                    let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                    if end > start { take(UnsafeBufferPointer(rebasing: bytes[start..<end])) }
+                    start = end + 1
                 }
             }
         }
 
+        /// One `name=value` part; names this route does not read are skipped without decoding their value.
+        private mutating func take(_ part: UnsafeBufferPointer<UInt8>) {
+            let eq = part.firstIndex(of: UInt8(ascii: "=")) ?? part.count
+            let name = UnsafeBufferPointer(rebasing: part[..<eq])
+            let encoded = name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+"))
+            let decoded = encoded ? FormFields.percentDecode(ArraySlice(name)) : []
+            func named(_ s: StaticString) -> Bool {
+                s.withUTF8Buffer { encoded ? $0.elementsEqual(decoded) : $0.elementsEqual(name) }
+            }
+            let value = UnsafeBufferPointer(rebasing: part[min(eq + 1, part.count)...])
+            if named("limit") { if limit == nil { limit = Self.decode(value) } }
+            else if named("room") { if room == nil { room = Self.decode(value) } }
+            else if named("before") { if before == nil { before = Self.decode(value) } }
+            else if named("after") { if after == nil { after = Self.decode(value) } }
+            else if named("wait") { if wait == nil { wait = Self.decode(value) } }
+        }
+
+        private static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> FieldValue {
+            let plain = !raw.contains(UInt8(ascii: "%")) && !raw.contains(UInt8(ascii: "+"))
+            let string = plain ? String(validating: raw, as: UTF8.self)
+                : String(validating: FormFields.percentDecode(ArraySlice(raw)), as: UTF8.self)
+            return string.map(FieldValue.string) ?? .invalid
+        }
+
         subscript(_ name: String) -> FieldValue? {
-            Self.names.firstIndex(where: { $0.elementsEqual(name.utf8) }).flatMap { values[$0] }
+            switch name {
+            case "room": return room
+            case "limit": return limit
+            case "before": return before
+            case "after": return after
+            case "wait": return wait
+            default: return nil
+            }
         }
     }
 

@@ -49,7 +49,8 @@ for round in $(seq 1 "$rounds"); do
     set -- $(run /health); h=$1; hc=$2
     set -- $(run /me); m=$1; mc=$2
     set -- $(run "/messages?limit=50"); l=$1; lc=$2
-    echo "  round $round: /health $h ($hc us CPU/req), /me $m ($mc), /messages?limit=50 $l ($lc)"
+    echo "  round $round: /health $h ($hc us CPU/req), /me $m ($mc), /messages?limit=50 $l ($lc);" \
+         "this round's ratios $(echo "$m $l $h" | awk '{printf "%.2f %.2f", $1 / $3, $2 / $3}')"
     best_h=$(echo "$h $best_h" | awk '{print ($1 > $2) ? $1 : $2}')
     best_m=$(echo "$m $best_m" | awk '{print ($1 > $2) ? $1 : $2}')
     best_l=$(echo "$l $best_l" | awk '{print ($1 > $2) ? $1 : $2}')

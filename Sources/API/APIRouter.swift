@@ -56,11 +56,24 @@ final class ChatRoutes: Sendable {
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
     static func bearerToken(_ request: HTTPRequest) -> String? {
-        guard let value = request.headers["Authorization"] else { return nil }
-        let trimmed = value.trimmingSpaces
-        guard trimmed.utf8.count > 7, trimmed.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = String(trimmed.dropFirst(7)).trimmingSpaces
-        return token.isEmpty ? nil : token
+        request.headers["Authorization"].flatMap(bearerToken(fromHeader:))
+    }
+
+    /// The token of `Bearer <token>` (spaces and tabs around either part ignored), on the header's bytes: every
+    /// authenticated request goes through here, so no lowercased copies.
+    static func bearerToken(fromHeader value: String) -> String? {
+        let utf8 = value.utf8
+        func blank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        var i = utf8.startIndex, end = utf8.endIndex
+        while i < end, blank(utf8[i]) { utf8.formIndex(after: &i) }
+        while end > i, blank(utf8[utf8.index(before: end)]) { utf8.formIndex(before: &end) }
+        for letter in "bearer".utf8 {
+            guard i < end, utf8[i] | 0x20 == letter else { return nil }     // ASCII case-insensitive (RFC 9110 §11.1)
+            utf8.formIndex(after: &i)
+        }
+        guard i < end, utf8[i] == UInt8(ascii: " ") else { return nil }
+        while i < end, blank(utf8[i]) { utf8.formIndex(after: &i) }
+        return i < end ? String(Substring(value.utf8[i..<end])) : nil
     }
 
     /// Runs `next` with the request's user, or answers 401 `unauthorized` with `WWW-Authenticate: Bearer`.

@@ -12,7 +12,7 @@ struct HistoryQuery: Equatable {
     /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 only with after (larger
     /// values count as 60). Anything else is 400 invalid_parameter.
     static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
-        let items = FormFields.decode(Array(query.utf8))
+        let items = Fields(query)
         func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
             .refuse(APIResponse.invalid("invalid_parameter", detail))
         }
@@ -43,6 +43,59 @@ struct HistoryQuery: Equatable {
         return .success(q)
     }
 
+    /// The five names this route reads, decoded like `FormFields.decode` (first occurrence wins, names and values
+    /// percent-decoded, values checked as UTF-8) but without building a dictionary: this runs on every page read.
+    struct Fields {
+        private var room, limit, before, after, wait: FieldValue?
+
+        init(_ query: String) {
+            var query = query
+            query.withUTF8 { bytes in
+                var start = 0
+                while start <= bytes.count {
+                    let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                    if end > start { take(UnsafeBufferPointer(rebasing: bytes[start..<end])) }
+                    start = end + 1
+                }
+            }
+        }
+
+        /// One `name=value` part; names this route does not read are skipped without decoding their value.
+        private mutating func take(_ part: UnsafeBufferPointer<UInt8>) {
+            let eq = part.firstIndex(of: UInt8(ascii: "=")) ?? part.count
+            let name = UnsafeBufferPointer(rebasing: part[..<eq])
+            let encoded = name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+"))
+            let decoded = encoded ? FormFields.percentDecode(ArraySlice(name)) : []
+            func named(_ s: StaticString) -> Bool {
+                s.withUTF8Buffer { encoded ? $0.elementsEqual(decoded) : $0.elementsEqual(name) }
+            }
+            let value = UnsafeBufferPointer(rebasing: part[min(eq + 1, part.count)...])
+            if named("limit") { if limit == nil { limit = Self.decode(value) } }
+            else if named("room") { if room == nil { room = Self.decode(value) } }
+            else if named("before") { if before == nil { before = Self.decode(value) } }
+            else if named("after") { if after == nil { after = Self.decode(value) } }
+            else if named("wait") { if wait == nil { wait = Self.decode(value) } }
+        }
+
+        private static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> FieldValue {
+            let plain = !raw.contains(UInt8(ascii: "%")) && !raw.contains(UInt8(ascii: "+"))
+            let string = plain ? String(validating: raw, as: UTF8.self)
+                : String(validating: FormFields.percentDecode(ArraySlice(raw)), as: UTF8.self)
+            return string.map(FieldValue.string) ?? .invalid
+        }
+
+        subscript(_ name: String) -> FieldValue? {
+            switch name {
+            case "room": return room
+            case "limit": return limit
+            case "before": return before
+            case "after": return after
+            case "wait": return wait
+            default: return nil
+            }
+        }
+    }
+
     /// ASCII digits only (no sign, no spaces), fitting Int64.
     static func integer(_ value: FieldValue) -> Int64? {
         guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 18,
@@ -66,18 +119,21 @@ struct HistoryQuery: Equatable {
 extension ChatRoutes {
     /// 200 `{"room","messages","has_more","last_seq"}`; with `after` and `wait` the request parks until a post or
     /// the deadline (then an empty list). A parked request holds no thread (contract "GET /messages").
+    /// A plain page (the hot path) authenticates and reads in one store visit; a bad query or a long-poll
+    /// authenticates first, so a bad token is 401 whatever the query.
     var history: HTTPHandler {
         { request, responder in
-            self.authenticated(request, responder) { _ in
-                let query: HistoryQuery
-                switch HistoryQuery.parse(request.query) {
-                case .success(let q): query = q
-                case .failure(let refusal): return responder.respond(refusal.response)
-                }
+            guard let token = ChatRoutes.bearerToken(request) else {
+                return self.authenticated(request, responder) { _ in }      // answers the 401
+            }
+            switch HistoryQuery.parse(request.query) {
+            case .failure(let refusal):
+                self.authenticated(request, responder) { _ in responder.respond(refusal.response) }
+            case .success(let query):
                 if case .after(let after) = query.cursor, query.wait > 0 {
-                    self.longPoll(query, after: after, responder)
+                    self.authenticated(request, responder) { _ in self.longPoll(query, after: after, responder) }
                 } else {
-                    self.chat.history(room: query.room, cursor: query.cursor, limit: query.limit) { result in
+                    self.chat.history(token: token, room: query.room, cursor: query.cursor, limit: query.limit) { result in
                         self.answerPage(responder, query, result)
                     }
                 }

@@ -31,12 +31,18 @@ public final class Metrics: Sendable {
         let bucket = Metrics.buckets.firstIndex { record.duration <= $0 } ?? Metrics.buckets.count
         state.withLock { s in
             s.requests[Counter(series: series, status: record.status), default: 0] += 1
-            var h = s.latency[series] ?? Histogram(counts: Array(repeating: 0, count: Metrics.buckets.count + 1), sum: 0, count: 0)
-            h.counts[bucket] += 1
-            h.sum += record.duration
-            h.count += 1
-            s.latency[series] = h
+            // Mutated in place (the `default:` subscript's modify accessor): copying the histogram out and back
+            // would copy its counts array on every request, under the lock both loops share.
+            Metrics.add(record.duration, bucket: bucket, to: &s.latency[series, default: Metrics.emptyHistogram])
         }
+    }
+
+    static let emptyHistogram = Histogram(counts: Array(repeating: 0, count: buckets.count + 1), sum: 0, count: 0)
+
+    private static func add(_ duration: Double, bucket: Int, to h: inout Histogram) {
+        h.counts[bucket] += 1
+        h.sum += duration
+        h.count += 1
     }
 
     /// A value read at scrape time (parked polls, open connections); `type` "counter" for totals kept elsewhere

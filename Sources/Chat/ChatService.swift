@@ -83,6 +83,24 @@ public final class ChatService: @unchecked Sendable {
         store.history(room: room, cursor: cursor, limit: max(1, limit), completion: completion)
     }
 
+    /// `authenticate` then `history` in one store visit (the hot path of GET /messages): the token's freshness
+    /// check also covers the page. Errors: unauthorized, room_not_found.
+    public func history(token: String?, room: String, cursor: HistoryCursor, limit: Int,
+                        completion: @escaping Completion<HistoryPage>) {
+        guard let token, !token.isEmpty, token.utf8.count <= 512 else { return completion(.failure(.unauthorized)) }
+        if Validation.roomName(room) != nil {
+            // An invalid name cannot exist; still, 401 comes before 404 (authenticate first).
+            return authenticate(token: token) { result in completion(result.flatMap { _ in .failure(.roomNotFound(room)) }) }
+        }
+        store.history(tokenHash: SessionToken.hash(token), now: clock(), room: room, cursor: cursor, limit: max(1, limit)) { result in
+            switch result {
+            case .success(let page?): completion(.success(page))
+            case .success(nil): completion(.failure(.unauthorized))
+            case .failure(let error): completion(.failure(error))
+            }
+        }
+    }
+
     /// Waiters currently registered (for /metrics).
     public var parkedWaiters: Int { waiters.count }
 

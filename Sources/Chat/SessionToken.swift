@@ -10,12 +10,24 @@ public enum SessionToken {
         return base64url(bytes)
     }
 
+    /// SHA-256 fetched once: OpenSSL 3's one-shot `SHA256()` looks the algorithm up in the provider registry on
+    /// every call (EVP_Q_digest), which cost more than the hashing itself on the per-request token check.
+    /// A fetched EVP_MD is immutable and may be shared by all threads.
+    nonisolated(unsafe) private static let sha256: OpaquePointer? = EVP_MD_fetch(nil, "SHA2-256", nil)
+
     /// SHA-256 of the token's bytes as the client sends them: what the store keeps and looks up.
     public static func hash(_ token: String) -> [UInt8] {
-        let input = Array(token.utf8)
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = SHA256(input, input.count, &digest)
-        return digest
+        var token = token
+        return token.withUTF8 { input in
+            [UInt8](unsafeUninitializedCapacity: Int(SHA256_DIGEST_LENGTH)) { digest, count in
+                if let md = sha256, EVP_Digest(input.baseAddress, input.count, digest.baseAddress, nil, md, nil) == 1 {
+                    count = Int(SHA256_DIGEST_LENGTH)
+                } else {
+                    _ = SHA256(input.baseAddress, input.count, digest.baseAddress)   // same digest, slower path
+                    count = Int(SHA256_DIGEST_LENGTH)
+                }
+            }
+        }
     }
 
     /// RFC 4648 §5 alphabet, no padding.

@@ -71,9 +71,27 @@ public protocol Store: AnyObject, Sendable {
     func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>)
     /// Errors: room_not_found.
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>)
+    /// The hot authenticated read in one visit to the store: `user(tokenHash:now:)`, then — only if that found a
+    /// user — `history(room:cursor:limit:)`. Answers nil (and reads no page) when the token does not authenticate.
+    /// A store may answer both from one consistency check; the default simply chains the two.
+    func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                 completion: @escaping StoreCompletion<HistoryPage?>)
 
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)
+}
+
+extension Store {
+    public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                        completion: @escaping StoreCompletion<HistoryPage?>) {
+        user(tokenHash: tokenHash, now: now) { [self] result in
+            switch result {
+            case .failure(let error): completion(.failure(error))
+            case .success(nil): completion(.success(nil))
+            case .success: history(room: room, cursor: cursor, limit: limit) { completion($0.map { $0 }) }
+            }
+        }
+    }
 }
 
 extension ChatError {

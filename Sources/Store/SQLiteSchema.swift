@@ -97,8 +97,7 @@ enum SQL {
     static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE username_key = ?"
     static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= ?"
     static let userByToken = """
-        SELECT u.username, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.hash = ? AND t.expires_at > ?
+        SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?
         """
     static let deleteToken = "DELETE FROM tokens WHERE hash = ?"
 

@@ -31,12 +31,28 @@ extension SQLiteStore {
         }
     }
 
+    /// Every authenticated request asks this, so a found token is cached per reader until any commit to the
+    /// file (a logout here or on another instance among them) drops the cache; expiry is checked on each use.
+    /// Unknown tokens are not cached: guessing must not fill memory.
     public func user(tokenHash: [UInt8], now: Timestamp, completion: @escaping StoreCompletion<User?>) {
-        read(completion) { db in
-            .success(try db.query(SQL.userByToken, [.blob(tokenHash), .int(now.milliseconds)]) { row in
-                User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)))
-            }.first)
+        cachedRead(completion) { reader in
+            try reader.revalidate()
+            return .success(try Self.user(reader, tokenHash: tokenHash, now: now))
         }
+    }
+
+    /// The token's user from `reader` (revalidated by the caller), through its cache.
+    static func user(_ reader: SQLiteReader, tokenHash: [UInt8], now: Timestamp) throws -> User? {
+        let key = SQLiteReader.TokenKey(tokenHash)
+        if let key, let hit = reader.token(key) {
+            return hit.expiresAt > now.milliseconds ? hit.user : nil
+        }
+        guard let entry = try reader.db.query(SQL.userByToken, [.blob(tokenHash)], row: { row in
+            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+                                    expiresAt: row.int(2))
+        }).first else { return nil }
+        if let key { reader.remember(entry, for: key) }
+        return entry.expiresAt > now.milliseconds ? entry.user : nil
     }
 
     public func deleteToken(hash: [UInt8], completion: @escaping StoreCompletion<Void>) {

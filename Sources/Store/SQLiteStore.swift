@@ -9,7 +9,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     let path: String
     let writer: SQLiteWriter
     let watcher: RoomWatcher
-    private let readers = Mutex<[SQLiteConnection]>([])   // idle reader connections, checked out per read
+    private let readers = Mutex<[SQLiteReader]>([])   // idle reader connections with their caches, checked out per read
 
     /// Opens (creating if needed) and migrates the database at `path`; the room `general` exists afterwards.
     public init(path: String) throws {
@@ -39,18 +39,32 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         completion(ok)
     }
 
-    /// Runs `body` on an idle reader connection (opening one when all are busy). Reads do not block on the
-    /// writer: WAL readers see the last committed state.
-    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        let db = try readers.withLock { $0.popLast() } ?? SQLiteConnection(path: path)
-        defer { readers.withLock { $0.append(db) } }
-        return try body(db)
+    /// Runs `body` on an idle reader (opening one when all are busy). Reads do not block on the writer: WAL
+    /// readers see the last committed state.
+    func withReader<T>(_ body: (SQLiteReader) throws -> T) throws -> T {
+        let reader = try readers.withLock { $0.popLast() } ?? SQLiteReader(path: path)
+        defer { readers.withLock { $0.append(reader) } }
+        return try body(reader)
     }
+
+    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try withReader { try body($0.db) }
+    }
+
+    /// Reads answered from reader caches so far (idle readers only; for tests).
+    var readCacheHits: Int { readers.withLock { $0.reduce(0) { $0 + $1.hits } } }
+    /// Revalidations settled by the WAL-index header alone (idle readers only; for tests).
+    var readQuickChecks: Int { readers.withLock { $0.reduce(0) { $0 + $1.quickChecks } } }
 
     /// A read whose failure becomes `unavailable`.
     func read<T>(_ completion: StoreCompletion<T>, _ body: (SQLiteConnection) throws -> Result<T, ChatError>) {
+        cachedRead(completion) { try body($0.db) }
+    }
+
+    /// A read that may answer from the reader's cache: the cache is revalidated first (see `SQLiteReader`).
+    func cachedRead<T>(_ completion: StoreCompletion<T>, _ body: (SQLiteReader) throws -> Result<T, ChatError>) {
         let result: Result<T, ChatError>
-        do { result = try read(body) } catch { result = .failure(.unavailable("\(error)")) }
+        do { result = try withReader(body) } catch { result = .failure(.unavailable("\(error)")) }
         completion(result)
     }
 

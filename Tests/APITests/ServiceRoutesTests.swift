@@ -143,4 +143,8 @@ final class FlakyStore: Store, @unchecked Sendable {
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
         inner.history(room: room, cursor: cursor, limit: limit, completion: completion)
     }
+    func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                 completion: @escaping StoreCompletion<HistoryPage?>) {
+        inner.history(tokenHash: tokenHash, now: now, room: room, cursor: cursor, limit: limit, completion: completion)
+    }
 }

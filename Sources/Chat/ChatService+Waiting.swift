@@ -11,7 +11,20 @@ extension ChatService {
         }
         // Register first, then look: a post committed in between either shows up in this read or wakes the
         // waiter, so none is missed. Whoever removes the waiter from the registry answers it (exactly once).
-        let ticket = waiters.add(room: room, after: after, limit: max(1, limit), onReady: onReady)
+        // The registry knows the room's newest seq from the store's own reports (this process's commits at once,
+        // other processes' through the store's watcher): a re-poll at that seq parks without a read, one a few
+        // posts behind is answered from the messages it keeps; only the rest read the store.
+        let ticket: WaitTicket
+        switch waiters.register(room: room, after: after, limit: max(1, limit), onReady: onReady) {
+        case .parked(let parked):
+            return parked
+        case .ready(let messages, let lastSeq):
+            onReady(.success(HistoryPage(room: room, messages: messages, hasMore: messages.last!.seq < lastSeq,
+                                         lastSeq: lastSeq)))
+            return nil
+        case .unknown(let registered):
+            ticket = registered
+        }
         store.history(room: room, cursor: .after(after), limit: max(1, limit)) { [waiters] result in
             switch result {
             case .success(let page) where page.messages.isEmpty:
@@ -39,7 +52,7 @@ extension ChatService {
     /// each distinct page is built once and the same `HistoryPage` value goes to the whole group (the API may
     /// cache its encoding). With the committed messages in hand, contiguous groups need no query.
     func roomAdvanced(room: String, lastSeq: Int64, messages: [Message]?) {
-        let ready = waiters.takeReady(room: room, lastSeq: lastSeq)
+        let ready = waiters.advance(room: room, lastSeq: lastSeq, messages: messages)
         if ready.isEmpty { return }
         var groups: [PageKey: [WaiterRegistry.Waiter]] = [:]
         for waiter in ready { groups[PageKey(after: waiter.after, limit: waiter.limit), default: []].append(waiter) }

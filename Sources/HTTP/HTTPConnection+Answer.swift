@@ -127,7 +127,7 @@ extension HTTPConnection {
         request = nil
         timer?.cancel()
         timer = nil
+        context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)
         conn.close()
-        context.connectionClosed(self)
     }
 }

@@ -8,15 +8,29 @@ public struct HTTPHeaders: Sendable, Sequence {
     public init(_ fields: [(String, String)]) { self.fields = fields.map { (name: $0.0, value: $0.1) } }
 
     public subscript(name: String) -> String? {
-        for field in fields where field.name.utf8.count == name.utf8.count && field.name.lowercased() == name.lowercased() {
-            return field.value
-        }
+        for field in fields where Self.sameName(field.name, name) { return field.value }
         return nil
     }
 
     public func values(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// Field names are tokens (RFC 9110 §5.1): ASCII, compared ignoring ASCII case, byte by byte — no lowercased
+    /// copies (every request looks up a few fields).
+    @inline(__always)
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count where x[i] != y[i] {
+                    let p = x[i] | 0x20, q = y[i] | 0x20
+                    if p != q || p < UInt8(ascii: "a") || p > UInt8(ascii: "z") { return false }
+                }
+                return true
+            }
+        }
     }
 
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
@@ -31,8 +45,7 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        let lower = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == lower }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }

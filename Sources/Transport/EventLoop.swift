@@ -154,7 +154,12 @@ public final class EventLoop: @unchecked Sendable {
             let n = konnect_epoll_wait(epfd, eventsBuffer, dataBuffer, 256, timeoutMilliseconds())
             now = monotonicNanos()
             if n > 0 {
-                for i in 0..<Int(n) { dispatch(events: eventsBuffer[i], data: dataBuffer[i]) }
+                for i in 0..<Int(n) {
+                    dispatch(events: eventsBuffer[i], data: dataBuffer[i])
+                    // Work from other threads (answers to parked requests) goes before the rest of this batch:
+                    // a post waking 10,000 long-polls must not wait behind the re-polls of those already woken.
+                    if wakePending.load(ordering: .relaxed) { runPending() }
+                }
             }
             runTimers()
             beforeSleep?()

@@ -8,21 +8,45 @@ import CSQLite
 /// Why the cache is exactly as fresh as an uncached read, across server instances sharing the file:
 /// `PRAGMA data_version` answers a value that changes whenever ANY OTHER connection committed to the file — this
 /// process's writer or another process — since this connection last asked (sqlite.org/pragma.html#pragma_data_version).
-/// Every cached read asks first and drops everything when it moved. Reader connections never write, so no commit
-/// escapes the check. A logout elsewhere therefore fails the token on the next request here, and a post
-/// elsewhere is in the next page (../shared/API.md: "that token fails with 401 from then on, on every server
-/// instance"). What is cached was read after the check that validated it, so it is never older than that check.
+/// Every cached read asks first. Reader connections never write, so no commit escapes the check. When it moved,
+/// what might have changed is looked up rather than assumed, so that posts (which commit all the time) do not
+/// empty caches they cannot affect:
+/// - tokens: the `tokens` generation (schema v4) is read in the same statement as the version; triggers bump it in
+///   the transaction of any token or user deleted or updated (logout, expiry purge, anything by hand), so an
+///   unchanged generation means every cached token row is unchanged. Inserted tokens were never cached (unknown
+///   tokens are not), so logins need no bump.
+/// - pages: messages are only ever inserted, each with its room's `last_seq` moved to it in the same transaction,
+///   so a room whose `last_seq` did not move has exactly the messages it had, and every page of it (any cursor)
+///   is unchanged. Each room's pages are rechecked against `last_seq` on first use after the version moved
+///   (`epoch`); anything else (edits, deletes, renames) bumps the `history` generation, which drops all pages.
+/// A logout elsewhere therefore fails the token on the next request here, and a post elsewhere is in the next
+/// page (../shared/API.md: "that token fails with 401 from then on, on every server instance"). What is cached
+/// or rechecked was read after the check that validated it, so it is never older than that check.
 final class SQLiteReader: @unchecked Sendable {
     let db: SQLiteConnection
-    private let versionStatement: OpaquePointer     // PRAGMA data_version, prepared once
+    private let stateStatement: OpaquePointer       // SQL.cacheState, prepared once
     private var dataVersion: Int64?                 // nil: nothing checked yet, the cache is empty
+    private var tokenGeneration: Int64 = -1
+    private var historyGeneration: Int64 = -1
+    private var epoch = 0                           // moves with dataVersion; rooms checked in an older one recheck
     private var walIndex: WALIndexHeader?           // nil: not in WAL mode (or no -shm yet); always the full check
     private var checkedHeader: WALIndexHeader.Snapshot?   // read just before the last full check
     private var tokens: [TokenKey: TokenEntry] = [:]
-    private var pages: [PageKey: HistoryPage] = [:]
-    private var pageBytes = 0                       // rough size of `pages` (text bytes plus per-message overhead)
-    private(set) var hits = 0                       // answers served from the cache (tests check it is used)
+    private var rooms: [String: RoomPages] = [:]
+    private var pageCount = 0
+    private var pageBytes = 0                       // rough size of all pages (text bytes plus per-message overhead)
+    private(set) var tokenHits = 0                  // answers served from the cache (tests check it is used)
+    private(set) var pageHits = 0
     private(set) var quickChecks = 0                // revalidations settled by the WAL-index header alone
+    var hits: Int { tokenHits + pageHits }
+
+    /// One room's cached pages, all read while the room's last_seq was `lastSeq`.
+    struct RoomPages {
+        var lastSeq: Int64
+        var checkedEpoch: Int                       // last_seq known current as of this epoch's check
+        var pages: [PageKey: HistoryPage] = [:]
+        var bytes = 0
+    }
 
     /// Bounds per connection (there are about as many readers as event loops). When one is exceeded that map is
     /// dropped whole: cheap, rare, and no bookkeeping on the hot path.
@@ -56,47 +80,55 @@ final class SQLiteReader: @unchecked Sendable {
     init(path: String) throws {
         db = try SQLiteConnection(path: path)
         var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(db.handle, SQL.dataVersion, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        let rc = sqlite3_prepare_v3(db.handle, SQL.cacheState, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw db.error(rc) }
-        versionStatement = stmt
+        stateStatement = stmt
         try revalidate()                            // opens the WAL and its -shm, so it can be mapped
         walIndex = WALIndexHeader(databasePath: String(cString: sqlite3_db_filename(db.handle, "main")))
     }
 
     deinit {
-        sqlite3_finalize(versionStatement)
+        sqlite3_finalize(stateStatement)
     }
 
-    /// Drops the cache if another connection committed since the last check. Call once per cached read, before
-    /// looking anything up. When the WAL-index header is unchanged since it was read just before the last full
-    /// check, nothing was committed since that check: done without a read transaction. Otherwise the full check;
-    /// the header is read BEFORE it, so a commit landing in between is seen next time, never missed.
+    /// Drops what another connection's commit may have changed since the last check. Call once per cached read,
+    /// before looking anything up. When the WAL-index header is unchanged since it was read just before the last
+    /// full check, nothing was committed since that check: done without a read transaction. Otherwise the full
+    /// check; the header is read BEFORE it, so a commit landing in between is seen next time, never missed.
     func revalidate() throws {
         let header = walIndex?.read()
         if let header, header == checkedHeader {
             quickChecks += 1
             return
         }
-        try checkDataVersion()
+        try checkState()
         checkedHeader = header
     }
 
-    private func checkDataVersion() throws {
-        defer { sqlite3_reset(versionStatement) }
-        guard sqlite3_step(versionStatement) == SQLITE_ROW else { throw db.error(sqlite3_errcode(db.handle)) }
-        let version = sqlite3_column_int64(versionStatement, 0)
+    /// Version and generations in one statement (one read transaction, one snapshot).
+    private func checkState() throws {
+        defer { sqlite3_reset(stateStatement) }
+        guard sqlite3_step(stateStatement) == SQLITE_ROW else { throw db.error(sqlite3_errcode(db.handle)) }
+        let version = sqlite3_column_int64(stateStatement, 0)
         if version == dataVersion { return }
         dataVersion = version
-        tokens.removeAll()
-        pages.removeAll()
-        pageBytes = 0
+        epoch += 1
+        let tokenGen = sqlite3_column_int64(stateStatement, 1), historyGen = sqlite3_column_int64(stateStatement, 2)
+        if tokenGen != tokenGeneration {
+            tokenGeneration = tokenGen
+            tokens.removeAll()
+        }
+        if historyGen != historyGeneration {
+            historyGeneration = historyGen
+            dropPages()
+        }
     }
 
     // MARK: tokens
 
     func token(_ key: TokenKey) -> TokenEntry? {
         guard let entry = tokens[key] else { return nil }
-        hits += 1
+        tokenHits += 1
         return entry
     }
 
@@ -107,21 +139,52 @@ final class SQLiteReader: @unchecked Sendable {
 
     // MARK: history pages
 
+    /// The cached page, if its room's last_seq is still the one it was read at (rechecked once per epoch; a
+    /// failing recheck is a miss, and the caller's own read then reports the failure).
     func page(_ key: PageKey) -> HistoryPage? {
-        guard let page = pages[key] else { return nil }
-        hits += 1
+        guard var room = rooms[key.room] else { return nil }
+        if room.checkedEpoch != epoch {
+            let now = (try? db.query(SQL.roomLastSeq, [.text(key.room)]) { $0.int(0) })?.first
+            guard now == room.lastSeq else {
+                drop(room: key.room)
+                return nil
+            }
+            room.checkedEpoch = epoch
+            rooms[key.room] = room
+        }
+        guard let page = room.pages[key] else { return nil }
+        pageHits += 1
         return page
     }
 
+    /// Keeps `page`, read after this epoch's check. A page of a newer last_seq replaces the room's older pages.
     func remember(_ page: HistoryPage, for key: PageKey) {
         var size = 64
         for m in page.messages { size += 96 + m.text.utf8.count + m.user.utf8.count }
         guard size <= Self.maxPageBytes / 4 else { return }     // a huge page is not worth evicting others for
-        if pages.count >= Self.maxPages || pageBytes + size > Self.maxPageBytes {
-            pages.removeAll()
-            pageBytes = 0
+        if let known = rooms[key.room], known.lastSeq != page.lastSeq {
+            guard known.lastSeq < page.lastSeq else { return }  // read before the room's check: cannot happen
+            drop(room: key.room)
         }
-        pages[key] = page
+        if pageCount >= Self.maxPages || pageBytes + size > Self.maxPageBytes { dropPages() }
+        var room = rooms[key.room] ?? RoomPages(lastSeq: page.lastSeq, checkedEpoch: epoch)
+        room.checkedEpoch = epoch           // same last_seq as of a read after this epoch's check
+        guard room.pages.updateValue(page, forKey: key) == nil else { return }  // same last_seq: same page
+        pageCount += 1
+        room.bytes += size
         pageBytes += size
+        rooms[key.room] = room
+    }
+
+    private func drop(room name: String) {
+        guard let room = rooms.removeValue(forKey: name) else { return }
+        pageCount -= room.pages.count
+        pageBytes -= room.bytes
+    }
+
+    private func dropPages() {
+        rooms.removeAll()
+        pageCount = 0
+        pageBytes = 0
     }
 }

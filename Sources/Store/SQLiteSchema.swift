@@ -54,6 +54,35 @@ enum SQLiteSchema {
         """
         CREATE INDEX login_failures_at ON login_failures (at);
         """,
+        // v4: generations the readers' caches compare (see `SQLiteReader`), bumped by triggers in the very
+        // transaction of the change, by any connection of any version of this code or a hand-run sqlite3:
+        // `tokens` on any token or user removed or altered (a logout, an expiry purge); `history` on any message
+        // altered or removed, or a room removed or renamed (never done today: pages are otherwise keyed by the
+        // room's last_seq). Inserts bump nothing: an unknown token is never cached, a new message moves last_seq.
+        """
+        CREATE TABLE cache_generations (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            tokens INTEGER NOT NULL,
+            history INTEGER NOT NULL
+        );
+        INSERT INTO cache_generations (id, tokens, history) VALUES (1, 0, 0);
+        CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens
+            BEGIN UPDATE cache_generations SET tokens = tokens + 1; END;
+        CREATE TRIGGER tokens_updated AFTER UPDATE ON tokens
+            BEGIN UPDATE cache_generations SET tokens = tokens + 1; END;
+        CREATE TRIGGER users_deleted AFTER DELETE ON users
+            BEGIN UPDATE cache_generations SET tokens = tokens + 1; END;
+        CREATE TRIGGER users_updated AFTER UPDATE ON users
+            BEGIN UPDATE cache_generations SET tokens = tokens + 1; END;
+        CREATE TRIGGER messages_deleted AFTER DELETE ON messages
+            BEGIN UPDATE cache_generations SET history = history + 1; END;
+        CREATE TRIGGER messages_updated AFTER UPDATE ON messages
+            BEGIN UPDATE cache_generations SET history = history + 1; END;
+        CREATE TRIGGER rooms_deleted AFTER DELETE ON rooms
+            BEGIN UPDATE cache_generations SET history = history + 1; END;
+        CREATE TRIGGER rooms_renamed AFTER UPDATE OF id, name ON rooms
+            BEGIN UPDATE cache_generations SET history = history + 1; END;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -88,6 +117,11 @@ enum SQL {
     static let rollback = "ROLLBACK"
     static let ping = "SELECT 1"
     static let dataVersion = "PRAGMA data_version"
+    /// One statement, one read transaction: the version and the generations the caches are kept by.
+    static let cacheState = """
+        SELECT (SELECT data_version FROM pragma_data_version), tokens, history FROM cache_generations WHERE id = 1
+        """
+    static let roomLastSeq = "SELECT last_seq FROM rooms WHERE name = ?"
 
     static let insertUser = """
         INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)

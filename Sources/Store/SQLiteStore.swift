@@ -53,6 +53,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// Reads answered from reader caches so far (idle readers only; for tests).
     var readCacheHits: Int { readers.withLock { $0.reduce(0) { $0 + $1.hits } } }
+    /// Of those, token lookups and history pages (idle readers only; for tests).
+    var readTokenHits: Int { readers.withLock { $0.reduce(0) { $0 + $1.tokenHits } } }
+    var readPageHits: Int { readers.withLock { $0.reduce(0) { $0 + $1.pageHits } } }
     /// Revalidations settled by the WAL-index header alone (idle readers only; for tests).
     var readQuickChecks: Int { readers.withLock { $0.reduce(0) { $0 + $1.quickChecks } } }
 

@@ -2,7 +2,7 @@
 @testable import Chat
 import CSQLite
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 final class SQLiteFileTests: XCTestCase {
@@ -54,7 +54,7 @@ final class SQLiteFileTests: XCTestCase {
             PRAGMA user_version = 1;
             """)
         let chat = try contract.service()
-        XCTAssertEqual(try rawVersion(dir.file()), 3)
+        XCTAssertEqual(try rawVersion(dir.file()), SQLiteSchema.currentVersion)
         let rooms = try value(outcome { chat.rooms(completion: $0) })
         XCTAssertEqual(rooms, [Room(name: "general", createdAt: Timestamp(milliseconds: 1_700_000_000_000), lastSeq: 2),
                                Room(name: "old", createdAt: Timestamp(milliseconds: 1_700_000_000_001), lastSeq: 0)])
@@ -68,6 +68,34 @@ final class SQLiteFileTests: XCTestCase {
         let third = try value(contract.post(chat, session.user, "third", clientID: "c3")).message
         XCTAssertEqual(third.seq, 3)
         XCTAssertEqual(try value(contract.post(chat, session.user, "third", clientID: "c3")).message, third)
+    }
+
+    /// A v3 file (the release before the cache generations) upgrades in place: data kept, and a logout through
+    /// one instance still fails the token on another whose cache is warm, while a post does not drop it.
+    func testMigratesVersion3FileWithCacheGenerations() throws {
+        let hash = try XCTUnwrap(PasswordHasher(cost: 1).hashNow("old password"))
+        try rawSQL(dir.file(), SQLiteSchema.migrations[0..<3].joined(separator: "\n") + """
+            INSERT INTO users (username, username_key, password_hash, created_at)
+                VALUES ('Elder', 'elder', '\(hash)', 1700000000002);
+            INSERT INTO messages VALUES (1, 1, 'm1', 'Elder', 'kept', 1700000000003, NULL);
+            UPDATE rooms SET last_seq = 1 WHERE name = 'general';
+            PRAGMA user_version = 3;
+            """)
+        let a = try SQLiteStore(path: dir.file())
+        let chatA = ChatService(store: a, passwordCost: 1)
+        let chatB = try contract.service()
+        XCTAssertEqual(try rawVersion(dir.file()), 4)
+        XCTAssertEqual(try value(contract.history(chatA, .newest, limit: 10)).messages.map(\.text), ["kept"])
+        let session = try value(contract.login(chatA, "elder", "old password"))
+        for _ in 0..<2 {
+            XCTAssertEqual(try value(outcome { chatA.authenticate(token: session.token, completion: $0) }), session.user)
+        }
+        let warm = a.readTokenHits
+        XCTAssertEqual(try value(contract.post(chatB, session.user, "new")).message.seq, 2)
+        XCTAssertEqual(try value(outcome { chatA.authenticate(token: session.token, completion: $0) }), session.user)
+        XCTAssertEqual(a.readTokenHits, warm + 1)
+        _ = try value(outcome { chatB.logout(token: session.token, completion: $0) })
+        XCTAssertEqual(code(outcome { chatA.authenticate(token: session.token, completion: $0) }), "unauthorized")
     }
 
     func testRefusesNewerSchema() throws {

@@ -26,8 +26,8 @@ final class SQLiteReader: @unchecked Sendable {
     let db: SQLiteConnection
     private let stateStatement: OpaquePointer       // SQL.cacheState, prepared once
     private var dataVersion: Int64?                 // nil: nothing checked yet, the cache is empty
-    private var tokenGeneration: Int64 = -1
-    private var historyGeneration: Int64 = -1
+    private var tokenGeneration: Int64?             // nil: unknown, so what is cached goes at the next change
+    private var historyGeneration: Int64?
     private var epoch = 0                           // moves with dataVersion; rooms checked in an older one recheck
     private var walIndex: WALIndexHeader?           // nil: not in WAL mode (or no -shm yet); always the full check
     private var checkedHeader: WALIndexHeader.Snapshot?   // read just before the last full check
@@ -113,15 +113,19 @@ final class SQLiteReader: @unchecked Sendable {
         if version == dataVersion { return }
         dataVersion = version
         epoch += 1
-        let tokenGen = sqlite3_column_int64(stateStatement, 1), historyGen = sqlite3_column_int64(stateStatement, 2)
-        if tokenGen != tokenGeneration {
+        let tokenGen = generation(1), historyGen = generation(2)
+        if tokenGen == nil || tokenGen != tokenGeneration {
             tokenGeneration = tokenGen
             tokens.removeAll()
         }
-        if historyGen != historyGeneration {
+        if historyGen == nil || historyGen != historyGeneration {
             historyGeneration = historyGen
             dropPages()
         }
+    }
+
+    private func generation(_ column: Int32) -> Int64? {
+        sqlite3_column_type(stateStatement, column) == SQLITE_NULL ? nil : sqlite3_column_int64(stateStatement, column)
     }
 
     // MARK: tokens

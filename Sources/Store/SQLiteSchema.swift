@@ -117,9 +117,11 @@ enum SQL {
     static let rollback = "ROLLBACK"
     static let ping = "SELECT 1"
     static let dataVersion = "PRAGMA data_version"
-    /// One statement, one read transaction: the version and the generations the caches are kept by.
+    /// One statement, one read transaction: the version and the generations the caches are kept by (NULL if
+    /// the row is gone: then nothing is kept).
     static let cacheState = """
-        SELECT (SELECT data_version FROM pragma_data_version), tokens, history FROM cache_generations WHERE id = 1
+        SELECT (SELECT data_version FROM pragma_data_version), (SELECT tokens FROM cache_generations WHERE id = 1),
+            (SELECT history FROM cache_generations WHERE id = 1)
         """
     static let roomLastSeq = "SELECT last_seq FROM rooms WHERE name = ?"
 

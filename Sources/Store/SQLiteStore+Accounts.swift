@@ -31,8 +31,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Every authenticated request asks this, so a found token is cached per reader until any commit to the
-    /// file (a logout here or on another instance among them) drops the cache; expiry is checked on each use.
+    /// Every authenticated request asks this, so a found token is cached per reader until a commit that removed
+    /// or changed any token or user (a logout or expiry purge, here or on another instance: the `tokens`
+    /// generation, see `SQLiteReader`) drops the cache; posts and logins keep it. Expiry is checked on each use.
     /// Unknown tokens are not cached: guessing must not fill memory.
     public func user(tokenHash: [UInt8], now: Timestamp, completion: @escaping StoreCompletion<User?>) {
         cachedRead(completion) { reader in

@@ -73,6 +73,17 @@ final class SQLiteReaderGenerationTests: XCTestCase {
         XCTAssertEqual(code(authenticate(a, otherToken)), "unauthorized")
     }
 
+    /// Without the generations row (deleted by hand) nothing is kept across a change: still never stale.
+    func testMissingGenerationRowKeepsNothing() throws {
+        let (a, _) = try instance()
+        let (user, token) = try session(a, "unkept")
+        try rawSQL("DELETE FROM cache_generations")
+        XCTAssertEqual(try value(authenticate(a, token)), user)
+        XCTAssertEqual(try value(authenticate(a, token)), user)
+        try rawSQL("UPDATE tokens SET expires_at = 0")
+        XCTAssertEqual(code(authenticate(a, token)), "unauthorized")
+    }
+
     /// A post on B to `general` drops A's pages of `general` (every cursor shows it) but not of `other`.
     func testPostElsewhereDropsOnlyThatRoomsPages() throws {
         let (a, storeA) = try instance()

@@ -48,37 +48,16 @@ struct RequestBody {
         }
     }
 
-    /// RFC 8259: the body must be one JSON object in UTF-8 (checked first: invalid UTF-8 is `invalid_json`).
-    /// JSONDecoder, not JSONSerialization: the latter silently drops U+FEFF inside strings, which would store a
-    /// different text than was sent. Fields that are not strings (or strings it cannot represent, such as a lone
-    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers.
+    /// RFC 8259: the body must be one JSON object in UTF-8 (invalid UTF-8 is `invalid_json`). Read by
+    /// `JSONObjectReader`: fields that are not strings (or strings with no Unicode scalar value, such as a lone
+    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers. Not JSONSerialization: it
+    /// silently drops U+FEFF inside strings, which would store a different text than was sent.
     static func parseJSON(_ body: [UInt8]) -> Result<RequestBody, Refusal> {
         if body.isEmpty { return .success(RequestBody()) }
-        guard String(validating: body, as: UTF8.self) != nil else {
-            return .refuse(APIResponse.invalid("invalid_json", "the body is not valid UTF-8"))
+        guard let fields = JSONObjectReader.read(body) else {
+            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object in UTF-8 (RFC 8259)"))
         }
-        do {
-            let object = try JSONDecoder().decode([String: JSONField].self, from: Data(body))
-            return .success(RequestBody(fields: object.mapValues(\.value)))
-        } catch {
-            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object (RFC 8259)"))
-        }
-    }
-}
-
-/// One member of a JSON body object: a string, null (absent), or anything else (invalid).
-struct JSONField: Decodable {
-    var value: FieldValue
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            value = .absent
-        } else if let string = try? container.decode(String.self) {
-            value = .string(string)
-        } else {
-            value = .invalid
-        }
+        return .success(RequestBody(fields: fields))
     }
 }
 

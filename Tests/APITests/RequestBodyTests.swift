@@ -32,7 +32,9 @@ final class RequestBodyTests: XCTestCase {
     }
 
     func testBadJSONIsInvalidJSON() {
-        for body in ["{", "[]", "\"x\"", "5", "{\"text\":}", "{\"text\":\"a\"} x", "NaN", "{\"text\":NaN}"] {
+        for body in ["{", "[]", "\"x\"", "5", "{\"text\":}", "{\"text\":\"a\"} x", "NaN", "{\"text\":NaN}",
+                     // Stricter than JSONDecoder was: a repeated name (RFC 7493 §2.3), a trailing comma, a bad escape.
+                     "{\"text\":\"a\",\"text\":\"b\"}", "{\"text\":\"a\",}", "{\"text\":\"\\x\"}"] {
             XCTAssertEqual(code(parse("application/json", body)), "invalid_json", body)
         }
         let invalidUTF8: [UInt8] = Array(#"{"text":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)

@@ -107,18 +107,32 @@ enum FormFields {
     }
 }
 
-/// `type/subtype; charset=…` → lower-cased media type and charset (RFC 9110 §8.3.1).
+/// `type/subtype; charset=…` → lower-cased media type and charset (RFC 9110 §8.3.1), read on the UTF-8 bytes:
+/// OWS is SP / HTAB (§5.6.3), type and parameter names are case-insensitive ASCII, a quoted value loses its quotes.
 enum MediaType {
     static func parse(_ value: String) -> (type: String, charset: String?) {
-        let parts = value.split(separator: ";")
-        let type = (parts.first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = value.utf8.split(separator: UInt8(ascii: ";"))
+        let type = parts.first.map { lowered(trimmed($0)) } ?? ""
         var charset: String?
         for parameter in parts.dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" else { continue }
-            charset = pair[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                .lowercased()
+            let pair = parameter.split(separator: UInt8(ascii: "="), maxSplits: 1)
+            guard pair.count == 2, lowered(trimmed(pair[0])) == "charset" else { continue }
+            var value = trimmed(pair[1])
+            while value.first == UInt8(ascii: "\""), !value.isEmpty { value = value.dropFirst() }
+            while value.last == UInt8(ascii: "\""), !value.isEmpty { value = value.dropLast() }
+            charset = lowered(value)
         }
         return (type, charset)
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var bytes = bytes
+        while let b = bytes.first, b == 0x20 || b == 0x09 { bytes = bytes.dropFirst() }
+        while let b = bytes.last, b == 0x20 || b == 0x09 { bytes = bytes.dropLast() }
+        return bytes
+    }
+
+    private static func lowered(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

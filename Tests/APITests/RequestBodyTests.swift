@@ -56,6 +56,26 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertEqual(code(parse("text/plain; charset=latin1", "hi")), "unsupported_media_type")
     }
 
+    func testMediaType() {
+        let cases: [(String, String, String?)] = [
+            ("application/json", "application/json", nil),
+            (" Application/JSON ; Charset = \"UTF-8\" ", "application/json", "utf-8"),
+            ("text/plain;charset=utf8;x=y", "text/plain", "utf8"),
+            ("application/json;\tcharset=latin1", "application/json", "latin1"),
+            ("application/json; x=\"a;b\"; charset=UTF-8", "application/json", "utf-8"),
+            ("multipart/form-data; boundary=x", "multipart/form-data", nil),
+            ("application/json; charset", "application/json", nil),
+            ("application/json; charset=\"\"", "application/json", ""),
+            ("application/json\u{A0}", "application/json\u{A0}", nil),     // only SP and HTAB are OWS
+            ("", "", nil),
+        ]
+        for (value, type, charset) in cases {
+            let parsed = MediaType.parse(value)
+            XCTAssertEqual(parsed.type, type, value)
+            XCTAssertEqual(parsed.charset, charset, value)
+        }
+    }
+
     func testOtherTypesAre415() {
         for type in ["text/xml", "multipart/form-data; boundary=x", "application/jsonx", "", nil] as [String?] {
             XCTAssertEqual(code(parse(type, "text=hi")), "unsupported_media_type", type ?? "nil")

@@ -1,5 +1,4 @@
 // Request bodies as named fields: JSON, application/x-www-form-urlencoded (what `curl -d` sends), or text/plain.
-import Foundation
 import HTTP
 
 /// One field of a body or query, as the routes see it.
@@ -68,42 +67,12 @@ enum FormFields {
         var fields: [String: FieldValue] = [:]
         for part in bytes.split(separator: UInt8(ascii: "&")) {
             let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(decoding: percentDecode(pieces[0]), as: UTF8.self)
+            let name = FormDecoding.percentDecode(pieces[0], strict: false)!   // not strict: never nil
             if fields[name] != nil { continue }   // the first occurrence wins
-            let raw = pieces.count > 1 ? percentDecode(pieces[1]) : []
-            fields[name] = String(validating: raw, as: UTF8.self).map(FieldValue.string) ?? .invalid
+            let value = pieces.count > 1 ? FormDecoding.percentDecode(pieces[1], strict: true) : ""
+            fields[name] = value.map(FieldValue.string) ?? .invalid
         }
         return fields
-    }
-
-    /// WHATWG URL §5.1: `+` is a space, `%XX` a byte; a `%` not followed by two hex digits stays as it is.
-    static func percentDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let b = bytes[i]
-            if b == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
-                      let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 2
-            } else {
-                out.append(b)
-            }
-            i += 1
-        }
-        return out
-    }
-
-    static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

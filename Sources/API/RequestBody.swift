@@ -80,6 +80,10 @@ enum FormFields {
 /// OWS is SP / HTAB (§5.6.3), type and parameter names are case-insensitive ASCII, a quoted value loses its quotes.
 enum MediaType {
     static func parse(_ value: String) -> (type: String, charset: String?) {
+        // The common case, a bare lower-case type such as `application/json`, is already the answer.
+        if value.utf8.allSatisfy({ !($0 >= 65 && $0 <= 90) && $0 != UInt8(ascii: ";") && $0 != 0x20 && $0 != 0x09 }) {
+            return (value, nil)
+        }
         let parts = value.utf8.split(separator: UInt8(ascii: ";"))
         let type = parts.first.map { lowered(trimmed($0)) } ?? ""
         var charset: String?

@@ -59,6 +59,9 @@ final class RequestBodyTests: XCTestCase {
     func testMediaType() {
         let cases: [(String, String, String?)] = [
             ("application/json", "application/json", nil),
+            ("Application/Json", "application/json", nil),
+            ("application/json\t", "application/json", nil),
+            ("\"application/json\"", "\"application/json\"", nil),
             (" Application/JSON ; Charset = \"UTF-8\" ", "application/json", "utf-8"),
             ("text/plain;charset=utf8;x=y", "text/plain", "utf8"),
             ("application/json;\tcharset=latin1", "application/json", "latin1"),

@@ -65,7 +65,7 @@ struct HistoryQuery: Equatable {
             let eq = part.firstIndex(of: UInt8(ascii: "=")) ?? part.count
             let name = UnsafeBufferPointer(rebasing: part[..<eq])
             let encoded = name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+"))
-            let decoded = encoded ? FormFields.percentDecode(ArraySlice(name)) : []
+            let decoded = encoded ? Array(FormDecoding.percentDecode(ArraySlice(name), strict: false)!.utf8) : []
             func named(_ s: StaticString) -> Bool {
                 s.withUTF8Buffer { encoded ? $0.elementsEqual(decoded) : $0.elementsEqual(name) }
             }
@@ -80,7 +80,7 @@ struct HistoryQuery: Equatable {
         private static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> FieldValue {
             let plain = !raw.contains(UInt8(ascii: "%")) && !raw.contains(UInt8(ascii: "+"))
             let string = plain ? String(validating: raw, as: UTF8.self)
-                : String(validating: FormFields.percentDecode(ArraySlice(raw)), as: UTF8.self)
+                : FormDecoding.percentDecode(ArraySlice(raw), strict: true)
             return string.map(FieldValue.string) ?? .invalid
         }
 

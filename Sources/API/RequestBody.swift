@@ -1,5 +1,4 @@
 // Request bodies as named fields: JSON, application/x-www-form-urlencoded (what `curl -d` sends), or text/plain.
-import Foundation
 import HTTP
 
 /// One field of a body or query, as the routes see it.
@@ -48,37 +47,16 @@ struct RequestBody {
         }
     }
 
-    /// RFC 8259: the body must be one JSON object in UTF-8 (checked first: invalid UTF-8 is `invalid_json`).
-    /// JSONDecoder, not JSONSerialization: the latter silently drops U+FEFF inside strings, which would store a
-    /// different text than was sent. Fields that are not strings (or strings it cannot represent, such as a lone
-    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers.
+    /// RFC 8259: the body must be one JSON object in UTF-8 (invalid UTF-8 is `invalid_json`). Read by
+    /// `JSONObjectReader`: fields that are not strings (or strings with no Unicode scalar value, such as a lone
+    /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers. Not JSONSerialization: it
+    /// silently drops U+FEFF inside strings, which would store a different text than was sent.
     static func parseJSON(_ body: [UInt8]) -> Result<RequestBody, Refusal> {
         if body.isEmpty { return .success(RequestBody()) }
-        guard String(validating: body, as: UTF8.self) != nil else {
-            return .refuse(APIResponse.invalid("invalid_json", "the body is not valid UTF-8"))
+        guard let fields = JSONObjectReader.read(body) else {
+            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object in UTF-8 (RFC 8259)"))
         }
-        do {
-            let object = try JSONDecoder().decode([String: JSONField].self, from: Data(body))
-            return .success(RequestBody(fields: object.mapValues(\.value)))
-        } catch {
-            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object (RFC 8259)"))
-        }
-    }
-}
-
-/// One member of a JSON body object: a string, null (absent), or anything else (invalid).
-struct JSONField: Decodable {
-    var value: FieldValue
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            value = .absent
-        } else if let string = try? container.decode(String.self) {
-            value = .string(string)
-        } else {
-            value = .invalid
-        }
+        return .success(RequestBody(fields: fields))
     }
 }
 
@@ -89,57 +67,45 @@ enum FormFields {
         var fields: [String: FieldValue] = [:]
         for part in bytes.split(separator: UInt8(ascii: "&")) {
             let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(decoding: percentDecode(pieces[0]), as: UTF8.self)
+            let name = FormDecoding.percentDecode(pieces[0], strict: false)!   // not strict: never nil
             if fields[name] != nil { continue }   // the first occurrence wins
-            let raw = pieces.count > 1 ? percentDecode(pieces[1]) : []
-            fields[name] = String(validating: raw, as: UTF8.self).map(FieldValue.string) ?? .invalid
+            let value = pieces.count > 1 ? FormDecoding.percentDecode(pieces[1], strict: true) : ""
+            fields[name] = value.map(FieldValue.string) ?? .invalid
         }
         return fields
     }
-
-    /// WHATWG URL §5.1: `+` is a space, `%XX` a byte; a `%` not followed by two hex digits stays as it is.
-    static func percentDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let b = bytes[i]
-            if b == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
-                      let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 2
-            } else {
-                out.append(b)
-            }
-            i += 1
-        }
-        return out
-    }
-
-    static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
-/// `type/subtype; charset=…` → lower-cased media type and charset (RFC 9110 §8.3.1).
+/// `type/subtype; charset=…` → lower-cased media type and charset (RFC 9110 §8.3.1), read on the UTF-8 bytes:
+/// OWS is SP / HTAB (§5.6.3), type and parameter names are case-insensitive ASCII, a quoted value loses its quotes.
 enum MediaType {
     static func parse(_ value: String) -> (type: String, charset: String?) {
-        let parts = value.split(separator: ";")
-        let type = (parts.first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        // The common case, a bare lower-case type such as `application/json`, is already the answer.
+        if value.utf8.allSatisfy({ !($0 >= 65 && $0 <= 90) && $0 != UInt8(ascii: ";") && $0 != 0x20 && $0 != 0x09 }) {
+            return (value, nil)
+        }
+        let parts = value.utf8.split(separator: UInt8(ascii: ";"))
+        let type = parts.first.map { lowered(trimmed($0)) } ?? ""
         var charset: String?
         for parameter in parts.dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" else { continue }
-            charset = pair[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                .lowercased()
+            let pair = parameter.split(separator: UInt8(ascii: "="), maxSplits: 1)
+            guard pair.count == 2, lowered(trimmed(pair[0])) == "charset" else { continue }
+            var value = trimmed(pair[1])
+            while value.first == UInt8(ascii: "\""), !value.isEmpty { value = value.dropFirst() }
+            while value.last == UInt8(ascii: "\""), !value.isEmpty { value = value.dropLast() }
+            charset = lowered(value)
         }
         return (type, charset)
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var bytes = bytes
+        while let b = bytes.first, b == 0x20 || b == 0x09 { bytes = bytes.dropFirst() }
+        while let b = bytes.last, b == 0x20 || b == 0x09 { bytes = bytes.dropLast() }
+        return bytes
+    }
+
+    private static func lowered(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

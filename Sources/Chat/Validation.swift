@@ -41,10 +41,16 @@ public enum Validation {
                 return ChatError(.invalid, "text_too_long", "text is longer than \(maxTextScalars) characters")
             }
             let v = scalar.value
-            if scalar.properties.generalCategory == .control, v != 0x09, v != 0x0A, v != 0x0D {
+            // ASCII answered without the Unicode tables (the common case): Cc is 0x00–0x1F and 0x7F; white space
+            // is TAB…CR and SPACE.
+            let control = v < 0x80 ? (v < 0x20 || v == 0x7F) : scalar.properties.generalCategory == .control
+            if control, v != 0x09, v != 0x0A, v != 0x0D {
                 return ChatError(.invalid, "invalid_text", "text contains a control character (U+\(hex4(v)))")
             }
-            if onlySpace, !scalar.properties.isWhitespace { onlySpace = false }
+            if onlySpace {
+                let space = v < 0x80 ? (v == 0x20 || (0x09...0x0D).contains(v)) : scalar.properties.isWhitespace
+                if !space { onlySpace = false }
+            }
         }
         if count == 0 { return ChatError(.invalid, "empty_text", "text is empty") }
         if onlySpace { return ChatError(.invalid, "empty_text", "text is only white space") }

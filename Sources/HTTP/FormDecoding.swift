@@ -24,7 +24,7 @@ public enum FormDecoding {
         return result
     }
 
-    static func percentDecode(_ bytes: ArraySlice<UInt8>, strict: Bool) -> String? {
+    public static func percentDecode(_ bytes: ArraySlice<UInt8>, strict: Bool) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = bytes.startIndex

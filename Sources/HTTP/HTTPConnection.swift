@@ -178,11 +178,32 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         var question = head.targetStart
         while question < head.targetEnd && base[question] != 63 { question += 1 }   // "?"
         let target = text(head.targetStart, head.targetEnd)
-        let path = question == head.targetEnd ? target : text(head.targetStart, question)
+        // RFC 9112 §3.2.2: a server MUST accept the absolute-form ("GET http://host/health"); route on its path.
+        var pathStart = head.targetStart
+        if base[pathStart] != 47, let authority = Self.absoluteFormAuthorityStart(base + pathStart, question - pathStart) {
+            pathStart += authority
+            while pathStart < question && base[pathStart] != 47 { pathStart += 1 }
+        }
+        let path: String
+        if pathStart == head.targetStart {
+            path = question == head.targetEnd ? target : text(head.targetStart, question)
+        } else {
+            path = pathStart == question ? "/" : text(pathStart, question)
+        }
         let query = question == head.targetEnd ? "" : text(question + 1, head.targetEnd)
         var req = HTTPRequest(method: text(head.methodStart, head.methodEnd), target: target, path: path, query: query,
                               versionMinor: head.versionMinor, headers: headers)
         req.remoteAddress = remoteAddress
         return req
+    }
+
+    /// The offset just past "http://" or "https://" (any case) when `bytes` starts with one, else nil.
+    static func absoluteFormAuthorityStart(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int? {
+        for scheme in ["http://", "https://"] {
+            let s = Array(scheme.utf8)
+            guard count >= s.count else { continue }
+            if (0..<s.count).allSatisfy({ bytes[$0] | 0x20 == s[$0] | 0x20 }) { return s.count }
+        }
+        return nil
     }
 }

@@ -80,14 +80,18 @@ final class SQLiteBatch {
         return state
     }
 
-    /// Time-ordered and unique: 12 hex digits of milliseconds, then 16 of (batch random + counter).
-    private func nextMessageID(_ at: Timestamp) -> String {
+    /// Time-ordered and unique: 12 hex digits of milliseconds, then 16 of (batch random + counter), written
+    /// straight into the string's storage (this runs once per post on the writer thread).
+    func nextMessageID(_ at: Timestamp) -> String {
         idCounter += 1
-        return hex(UInt64(max(0, at.milliseconds)), 12) + hex(idRandom &+ idCounter, 16)
-    }
-
-    private func hex(_ value: UInt64, _ width: Int) -> String {
-        let s = String(value, radix: 16)
-        return s.count >= width ? String(s.suffix(width)) : String(repeating: "0", count: width - s.count) + s
+        let time = UInt64(max(0, at.milliseconds)), unique = idRandom &+ idCounter
+        return String(unsafeUninitializedCapacity: 28) { out in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { digit in
+                for i in 0..<12 { out[i] = digit[Int(time >> UInt64(4 * (11 - i)) & 0xF)] }
+                for i in 0..<16 { out[12 + i] = digit[Int(unique >> UInt64(4 * (15 - i)) & 0xF)] }
+            }
+            return 28
+        }
     }
 }

@@ -32,7 +32,9 @@ final class RequestBodyTests: XCTestCase {
     }
 
     func testBadJSONIsInvalidJSON() {
-        for body in ["{", "[]", "\"x\"", "5", "{\"text\":}", "{\"text\":\"a\"} x", "NaN", "{\"text\":NaN}"] {
+        for body in ["{", "[]", "\"x\"", "5", "{\"text\":}", "{\"text\":\"a\"} x", "NaN", "{\"text\":NaN}",
+                     // Stricter than JSONDecoder was: a repeated name (RFC 7493 §2.3), a trailing comma, a bad escape.
+                     "{\"text\":\"a\",\"text\":\"b\"}", "{\"text\":\"a\",}", "{\"text\":\"\\x\"}"] {
             XCTAssertEqual(code(parse("application/json", body)), "invalid_json", body)
         }
         let invalidUTF8: [UInt8] = Array(#"{"text":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)
@@ -52,6 +54,29 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertEqual(try RequestBody.parse(request("text/plain", [0x61, 0xC3]), plainTextField: "text").get()["text"], .invalid)
         XCTAssertEqual(code(parse("text/plain", "hi", text: false)), "unsupported_media_type")
         XCTAssertEqual(code(parse("text/plain; charset=latin1", "hi")), "unsupported_media_type")
+    }
+
+    func testMediaType() {
+        let cases: [(String, String, String?)] = [
+            ("application/json", "application/json", nil),
+            ("Application/Json", "application/json", nil),
+            ("application/json\t", "application/json", nil),
+            ("\"application/json\"", "\"application/json\"", nil),
+            (" Application/JSON ; Charset = \"UTF-8\" ", "application/json", "utf-8"),
+            ("text/plain;charset=utf8;x=y", "text/plain", "utf8"),
+            ("application/json;\tcharset=latin1", "application/json", "latin1"),
+            ("application/json; x=\"a;b\"; charset=UTF-8", "application/json", "utf-8"),
+            ("multipart/form-data; boundary=x", "multipart/form-data", nil),
+            ("application/json; charset", "application/json", nil),
+            ("application/json; charset=\"\"", "application/json", ""),
+            ("application/json\u{A0}", "application/json\u{A0}", nil),     // only SP and HTAB are OWS
+            ("", "", nil),
+        ]
+        for (value, type, charset) in cases {
+            let parsed = MediaType.parse(value)
+            XCTAssertEqual(parsed.type, type, value)
+            XCTAssertEqual(parsed.charset, charset, value)
+        }
     }
 
     func testOtherTypesAre415() {

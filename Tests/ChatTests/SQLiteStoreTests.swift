@@ -22,4 +22,19 @@ final class SQLiteStoreTests: XCTestCase {
     func testConcurrentPosts() throws { try contract.concurrentPosts() }
     func testWaitersWokenByOnePost() throws { try contract.waitersWokenByOnePost() }
     func testWaiterAnswersAtOnce() throws { try contract.waiterAnswersAtOnce() }
+
+    /// Message ids: 12 hex digits of the creation time in ms, then 16 that make them unique (SQLiteBatch).
+    func testMessageIDs() throws {
+        let chat = try contract.service()
+        let user = try contract.register(chat, "ids")
+        let messages = contract.postMany(chat, user, 300)
+        XCTAssertEqual(messages.count, 300)
+        for m in messages {
+            XCTAssertEqual(m.id.utf8.count, 28, m.id)
+            XCTAssertTrue(m.id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, m.id)
+            let ms = String(m.createdAt.milliseconds, radix: 16)
+            XCTAssertEqual(String(m.id.prefix(12)), String(repeating: "0", count: 12 - ms.count) + ms, m.id)
+        }
+        XCTAssertEqual(Set(messages.map(\.id)).count, 300)
+    }
 }

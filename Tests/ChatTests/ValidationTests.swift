@@ -48,6 +48,17 @@ final class ValidationTests: XCTestCase {
         for (input, expected) in cases { XCTAssertEqual(Validation.text(input)?.code, expected, "\(String(describing: input))") }
     }
 
+    /// The ASCII shortcut in `Validation.text` must answer as the Unicode properties do, for every ASCII scalar.
+    func testASCIITextAgreesWithUnicodeProperties() {
+        for v in UInt8(0)...UInt8(0x7F) {
+            let scalar = Unicode.Scalar(v)
+            let control = scalar.properties.generalCategory == .control && ![0x09, 0x0A, 0x0D].contains(v)
+            let expectedAlone = control ? "invalid_text" : scalar.properties.isWhitespace ? "empty_text" : nil
+            XCTAssertEqual(Validation.text(String(scalar))?.code, expectedAlone, "U+\(v) alone")
+            XCTAssertEqual(Validation.text("a" + String(scalar))?.code, control ? "invalid_text" : nil, "U+\(v) after a")
+        }
+    }
+
     func testClientIDs() {
         let cases: [(String?, String?)] = [
             (nil, nil), ("a", nil), (" ~!", nil), (String(repeating: "k", count: 64), nil),

@@ -181,6 +181,17 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(try c.readResponse().text, "café from 127.0.0.1")
     }
 
+    /// RFC 9112 §3.2.2: the absolute-form routes on its path; the query still splits off.
+    func testAbsoluteFormTargetIsRoutedOnItsPath() throws {
+        let c = try RawConnection(port: server.port)
+        try c.send("GET http://t/rooms/x?y=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+            + "GET HTTPS://t:8080/health HTTP/1.1\r\nHost: t\r\n\r\n"
+            + "GET http://t HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "x from 127.0.0.1")
+        XCTAssertEqual(try c.readResponse().status, 200)
+        XCTAssertEqual(try c.readResponse().status, 404, "an empty path is \"/\", which this router does not serve")
+    }
+
     func testConnectionLimitGets503() throws {
         server.stop()
         server = try TestServer { $0.maxConnections = 2 }

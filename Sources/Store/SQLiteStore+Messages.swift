@@ -21,8 +21,8 @@ extension SQLiteStore {
         write(completion) { batch in try batch.post(request) }
     }
 
-    /// Answered from the reader's cache while nothing was committed to the file since it was read (any post,
-    /// here or on another instance, drops it: see `SQLiteReader`); else read and cached.
+    /// Answered from the reader's cache while the room's `last_seq` is unchanged since it was read (a post to that
+    /// room, here or on another instance, drops its pages: see `SQLiteReader`); else read and cached.
     public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
         cachedRead(completion) { reader in
             try reader.revalidate()

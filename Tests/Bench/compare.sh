@@ -9,6 +9,7 @@ clients="${CLIENTS:-64}"
 subscribers="${SUBSCRIBERS:-10000}"
 posts="${POSTS:-20}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/Tests/Bench/nginx.sh"
 work=$(mktemp -d /tmp/konnect-compare.XXXXXX)
 konnect_pid=""
 nginx_pid=""
@@ -44,24 +45,7 @@ server="http://127.0.0.1:$konnect_port"
 
 # nginx: its own prefix and config, one worker per core, no access log, `return 200` with /health's body.
 nginx_port=$(free_port)
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location = /health { default_type "application/json; charset=utf-8"; return 200 '{"status":"ok"}'; }
-    }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx/stderr" &
-nginx_pid=$!
+start_nginx "$work" "$nginx_port"
 sleep 0.5
 
 # wrk: requests/s and p99 from its --latency distribution.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Engine benchmark (not a test), loopback only. wrk -t2 -c64 on GET /health against
-#   nginx   — `return 200` with the same body (two workers, no access log);
+#   nginx   — `return 200` with the same body (one worker per core, no access log);
 #   engine  — Tests/Bench/EngineServer.swift: HTTPServer + Router + that one handler (Transport and HTTP alone);
 #   konnect — the release `konnect serve --log-level warn` (its /health also pings the store, and feeds /metrics);
 # alternating rounds (the machine is shared: best of N per server). Then konnect's RSS with N idle keep-alive
@@ -11,6 +11,7 @@ duration="${1:-10}"
 idle="${2:-10000}"
 rounds="${ROUNDS:-2}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/Tests/Bench/nginx.sh"
 work=$(mktemp -d /tmp/konnect-bench.XXXXXX)
 nginx_port="${NGINX_PORT:-18080}"
 pids=""
@@ -24,24 +25,8 @@ swiftc -O -parse-as-library Tests/Bench/EngineServer.swift -I "$rel/Modules" \
     -Xcc -fmodule-map-file="$rel/CLinux.build/module.modulemap" \
     "$rel"/HTTP.build/*.o "$rel"/Transport.build/*.o "$rel/CLinux.build/shim.c.o" -o "$work/engine-server"
 
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location = /health { default_type "application/json; charset=utf-8"; return 200 '{"status":"ok"}'; }
-    }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx/stderr" &
-nginx_pid=$!; pids="$pids $nginx_pid"
+start_nginx "$work" "$nginx_port"
+pids="$pids $nginx_pid"
 "$work/engine-server" 2>"$work/engine.log" &
 engine_pid=$!; pids="$pids $engine_pid"
 "$rel/konnect" serve --host 127.0.0.1 --port 0 --log-level warn --db "$work/bench.db" 2>"$work/konnect.log" &

@@ -5,40 +5,9 @@ import Foundation
 @testable import Store
 import XCTest
 
-final class SQLiteReaderGenerationTests: XCTestCase {
-    let dir = TempDir()
-    let clock = TestClock()
-
-    override func tearDown() { dir.cleanUp() }
-
-    private func instance() throws -> (ChatService, SQLiteStore) {
-        let store = try SQLiteStore(path: dir.file())
-        return (ChatService(store: store, clock: { [clock] in clock.now() }, passwordCost: 1), store)
-    }
-
-    private func authenticate(_ chat: ChatService, _ token: String) -> Result<User, ChatError> {
-        outcome { chat.authenticate(token: token, completion: $0) }
-    }
-
+final class SQLiteReaderGenerationTests: SharedFileTestCase {
     private func history(_ chat: ChatService, _ room: String, _ cursor: HistoryCursor = .newest) throws -> HistoryPage {
         try value(outcome { chat.history(room: room, cursor: cursor, limit: 3, completion: $0) })
-    }
-
-    @discardableResult
-    private func post(_ chat: ChatService, _ user: User, _ room: String, _ text: String) throws -> Message {
-        let result: Result<PostOutcome, ChatError> = outcome {
-            chat.post(user: user, room: room, text: text, clientID: nil, completion: $0)
-        }
-        guard case .created(let message) = try value(result) else { throw ChatError.unauthorized }
-        return message
-    }
-
-    private func session(_ chat: ChatService, _ name: String) throws -> (User, String) {
-        _ = try value(outcome { chat.register(username: name, password: "correct horse", completion: $0) })
-        let session = try value(outcome {
-            chat.login(username: name, password: "correct horse", clientAddress: "127.0.0.1", completion: $0)
-        })
-        return (session.user, session.token)
     }
 
     /// A post and a login on B leave A's token cache warm; B's logout still fails the token on A at once.
@@ -50,7 +19,7 @@ final class SQLiteReaderGenerationTests: XCTestCase {
         XCTAssertEqual(try value(authenticate(a, token)), user)
         let warm = storeA.readTokenHits
         XCTAssertGreaterThanOrEqual(warm, 1)
-        try post(b, user, "general", "from b")
+        try post(b, user, "from b")
         _ = try session(b, "newcomer")                          // a token insert (and an expiry purge) on B
         XCTAssertEqual(try value(authenticate(a, token)), user)
         XCTAssertEqual(storeA.readTokenHits, warm + 1, "answered from the cache after B's commits")
@@ -91,8 +60,8 @@ final class SQLiteReaderGenerationTests: XCTestCase {
         let (user, _) = try session(a, "rooms")
         _ = try value(outcome { a.createRoom(name: "other", completion: $0) })
         for i in 1...4 {
-            try post(a, user, "general", "g\(i)")
-            try post(a, user, "other", "o\(i)")
+            try post(a, user, "g\(i)")
+            try post(a, user, "o\(i)", room: "other")
         }
         let cursors: [HistoryCursor] = [.newest, .before(4), .after(2)]
         var other: [HistoryPage] = []
@@ -101,7 +70,7 @@ final class SQLiteReaderGenerationTests: XCTestCase {
             other.append(try history(a, "other", cursor))
         }
         let warm = storeA.readPageHits
-        let posted = try post(b, user, "general", "from b")
+        let posted = try post(b, user, "from b")
         XCTAssertEqual(try cursors.map { try history(a, "other", $0) }, other)
         XCTAssertEqual(storeA.readPageHits, warm + cursors.count, "other's pages kept")
         XCTAssertEqual(try history(a, "general").messages.map(\.seq), [3, 4, 5])
@@ -114,24 +83,13 @@ final class SQLiteReaderGenerationTests: XCTestCase {
     func testRawMessageEditAndDeleteDropPages() throws {
         let (a, _) = try instance()
         let (user, _) = try session(a, "editor")
-        try post(a, user, "general", "original")
-        try post(a, user, "general", "doomed")
+        try post(a, user, "original")
+        try post(a, user, "doomed")
         XCTAssertEqual(try history(a, "general").messages.map(\.text), ["original", "doomed"])
         XCTAssertEqual(try history(a, "general").messages.map(\.text), ["original", "doomed"])
         try rawSQL("UPDATE messages SET text = 'edited' WHERE seq = 1")
         XCTAssertEqual(try history(a, "general").messages.map(\.text), ["edited", "doomed"])
         try rawSQL("DELETE FROM messages WHERE seq = 2")
         XCTAssertEqual(try history(a, "general").messages.map(\.text), ["edited"])
-    }
-
-    private func rawSQL(_ sql: String) throws {
-        var db: OpaquePointer?
-        XCTAssertEqual(sqlite3_open(dir.file(), &db), SQLITE_OK)
-        defer { sqlite3_close(db) }
-        sqlite3_busy_timeout(db, 5000)
-        var error: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(db, sql, nil, nil, &error)
-        XCTAssertEqual(rc, SQLITE_OK, error.map { String(cString: $0) } ?? "")
-        sqlite3_free(error)
     }
 }

@@ -7,39 +7,9 @@ import Foundation
 import Synchronization
 import XCTest
 
-final class SQLiteReaderTests: XCTestCase {
-    let dir = TempDir()
-    let clock = TestClock()
-
-    override func tearDown() { dir.cleanUp() }
-
-    private func instance() throws -> (ChatService, SQLiteStore) {
-        let store = try SQLiteStore(path: dir.file())
-        return (ChatService(store: store, clock: { [clock] in clock.now() }, passwordCost: 1), store)
-    }
-
-    private func authenticate(_ chat: ChatService, _ token: String) -> Result<User, ChatError> {
-        outcome { chat.authenticate(token: token, completion: $0) }
-    }
-
+final class SQLiteReaderTests: SharedFileTestCase {
     private func history(_ chat: ChatService, _ cursor: HistoryCursor, limit: Int = 50) -> Result<HistoryPage, ChatError> {
         outcome { chat.history(room: "general", cursor: cursor, limit: limit, completion: $0) }
-    }
-
-    private func post(_ chat: ChatService, _ user: User, _ text: String) throws -> Message {
-        let result: Result<PostOutcome, ChatError> = outcome {
-            chat.post(user: user, room: "general", text: text, clientID: nil, completion: $0)
-        }
-        guard case .created(let message) = try value(result) else { throw ChatError.unauthorized }
-        return message
-    }
-
-    private func session(_ chat: ChatService, _ name: String) throws -> (User, String) {
-        _ = try value(outcome { chat.register(username: name, password: "correct horse", completion: $0) })
-        let session = try value(outcome {
-            chat.login(username: name, password: "correct horse", clientAddress: "127.0.0.1", completion: $0)
-        })
-        return (session.user, session.token)
     }
 
     /// The contract: "that token fails with 401 from then on, on every server instance" — with A's cache warm.
@@ -167,16 +137,5 @@ final class SQLiteReaderTests: XCTestCase {
         }
         stop.store(true, ordering: .relaxed)
         readers.wait()
-    }
-
-    private func rawSQL(_ sql: String) throws {
-        var db: OpaquePointer?
-        XCTAssertEqual(sqlite3_open(dir.file(), &db), SQLITE_OK)
-        defer { sqlite3_close(db) }
-        sqlite3_busy_timeout(db, 5000)
-        var error: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(db, sql, nil, nil, &error)
-        XCTAssertEqual(rc, SQLITE_OK, error.map { String(cString: $0) } ?? "")
-        sqlite3_free(error)
     }
 }

@@ -29,14 +29,30 @@ final class StaticFiles: Sendable {
     init(root: String) {
         var files: [String: StaticFile] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let realRoot = StaticFiles.realPath(root)
         for name in names where !name.hasPrefix(".") {
             let ext = (name as NSString).pathExtension.lowercased()
-            guard let type = StaticFiles.types[ext], StaticFiles.isPlainName(name),
+            guard let type = StaticFiles.types[ext], StaticFiles.isPlainName(name), let realRoot,
+                  StaticFiles.isRegularFile(root + "/" + name, inside: realRoot),
                   let data = FileManager.default.contents(atPath: root + "/" + name) else { continue }
             let body = [UInt8](data)
             files[name] = StaticFile(body: body, contentType: type, etag: StaticFiles.etag(body))
         }
         self.files = files
+    }
+
+    /// Issue 13 #11: a symlink may point anywhere (`web/x.txt -> /etc/passwd`); only a regular file whose real
+    /// path is directly inside the root's real path is served.
+    static func isRegularFile(_ path: String, inside realRoot: String) -> Bool {
+        guard let real = realPath(path), (real as NSString).deletingLastPathComponent == realRoot else { return false }
+        var info = stat()
+        return stat(real, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// A name that is safe as one path segment as typed (no percent-encoding needed, no traversal).

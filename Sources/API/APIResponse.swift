@@ -1,4 +1,5 @@
 // The answers every route shares: JSON with the contract's headers, and problem+json for each ChatError.
+import Glibc
 import HTTP
 import Chat
 
@@ -29,6 +30,7 @@ enum APIResponse {
     /// A domain error as problem+json. RFC 9110 §11.6.1: every 401 carries WWW-Authenticate; RFC 9110 §10.2.3:
     /// 429 and 503 say when to come back.
     static func problem(_ error: ChatError) -> HTTPResponse {
+        if let cause = error.cause { ErrorLog.write("\(error.code): \(cause)") }
         let status = status(for: error.kind)
         var extra = HTTPHeaders()
         if status == 401 { extra.add("WWW-Authenticate", "Bearer") }
@@ -67,4 +69,12 @@ struct Refusal: Error {
 
 extension Result where Failure == Refusal {
     static func refuse(_ response: HTTPResponse) -> Result { .failure(Refusal(response: response)) }
+}
+
+/// Causes of 5xx answers, for the operator: one line each on stderr (clients see only a generic detail).
+enum ErrorLog {
+    static func write(_ line: String) {
+        let bytes = Array(("konnect: error: " + line + "\n").utf8)
+        bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
 }

@@ -14,14 +14,16 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
     public var kind: Kind
     public var code: String          // stable snake_case, e.g. "username_taken"
     public var detail: String        // for people
-    public var retryAfter: Int?      // seconds, with tooManyRequests
+    public var retryAfter: Int?      // seconds, with tooManyRequests and unavailable
+    public var cause: String?        // for the operator's log only, never sent (e.g. "sqlite error 13: …")
 
-    public init(_ kind: Kind, _ code: String, _ detail: String, retryAfter: Int? = nil) {
+    public init(_ kind: Kind, _ code: String, _ detail: String, retryAfter: Int? = nil, cause: String? = nil) {
         self.kind = kind
         self.code = code
         self.detail = detail
         self.retryAfter = retryAfter
+        self.cause = cause
     }
 
-    public var description: String { "\(code): \(detail)" }
+    public var description: String { "\(code): \(detail)" + (cause.map { " (\($0))" } ?? "") }
 }

@@ -95,8 +95,11 @@ extension Store {
 }
 
 extension ChatError {
-    /// The store failed (I/O, lock timeout, closed); the API answers 503.
-    public static func unavailable(_ detail: String) -> ChatError { ChatError(.unavailable, "unavailable", detail) }
+    /// The store (or the server's own machinery) failed: I/O, disk full, lock timeout, closed. The API answers 503
+    /// with a detail that says only that; `cause` goes to the server's log (issue 13 #9: no internal text to clients).
+    public static func unavailable(_ cause: String) -> ChatError {
+        ChatError(.unavailable, "unavailable", "the store is unavailable, try again", retryAfter: 1, cause: cause)
+    }
     public static func roomNotFound(_ room: String) -> ChatError {
         ChatError(.notFound, "room_not_found", "room '\(room)' does not exist")
     }

@@ -23,6 +23,24 @@ final class ServiceRoutesTests: XCTestCase {
         XCTAssertProblem(try c.get("/health"), 503, "unavailable")
     }
 
+    /// Issue 13 #9: a store failure is 503 `unavailable` with a detail that says only that (the cause is logged).
+    func testStoreFailuresDoNotShowInternalText() throws {
+        let flaky = Mutex<FlakyStore?>(nil)
+        let stack = try TestStack(storeWrapper: { inner in
+            let store = FlakyStore(inner)
+            flaky.withLock { $0 = store }
+            return store
+        })
+        defer { stack.stop() }
+        let alice = try stack.user("alice")
+        flaky.withLock { $0?.down.store(true, ordering: .relaxed) }
+        let r = try alice.post("/messages", json: ["text": "hello"])
+        XCTAssertProblem(r, 503, "unavailable")
+        XCTAssertEqual(r.json["detail"] as? String, "the store is unavailable, try again")
+        XCTAssertFalse(r.text.contains("sqlite"), r.text)
+        XCTAssertEqual(r.headers["Retry-After"], "1")
+    }
+
     func testOpenAPIDocumentIsServedAsYAML() throws {
         let stack = try TestStack()
         defer { stack.stop() }
@@ -103,6 +121,35 @@ final class ServiceRoutesTests: XCTestCase {
     }
 }
 
+extension ServiceRoutesTests {
+    /// Issue 13 #11: a link under the web root that leads outside it is not served; a plain file beside it is.
+    func testSymlinksLeadingOutsideTheWebRootAreNotServed() throws {
+        let fm = FileManager.default
+        let base = fm.temporaryDirectory.appendingPathComponent("konnect-links-\(UUID().uuidString)")
+        let web = base.appendingPathComponent("web")
+        try fm.createDirectory(at: web, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: base) }
+        try Data("secret".utf8).write(to: base.appendingPathComponent("outside.txt"))
+        try Data("inside".utf8).write(to: web.appendingPathComponent("inside.txt"))
+        try fm.createDirectory(at: base.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("nested secret".utf8).write(to: base.appendingPathComponent("sub/app.js"))
+        try fm.createSymbolicLink(atPath: web.path + "/leak.txt", withDestinationPath: base.path + "/outside.txt")
+        try fm.createSymbolicLink(atPath: web.path + "/relative.txt", withDestinationPath: "../outside.txt")
+        try fm.createSymbolicLink(atPath: web.path + "/app.js", withDestinationPath: base.path + "/sub/app.js")
+        try fm.createSymbolicLink(atPath: web.path + "/alias.txt", withDestinationPath: "inside.txt")
+        let stack = try TestStack(webRoot: web.path)
+        defer { stack.stop() }
+        let c = stack.client()
+        for path in ["/leak.txt", "/relative.txt", "/app.js"] {
+            let r = try c.get(path)
+            XCTAssertProblem(r, 404, "not_found")
+            XCTAssertFalse(r.text.contains("secret"), path)
+        }
+        XCTAssertEqual(try c.get("/inside.txt").text, "inside")
+        XCTAssertEqual(try c.get("/alias.txt").text, "inside", "a link that stays inside the root is fine")
+    }
+}
+
 /// A store that forwards to SQLite but can be told to stop answering pings (to see /health's 503). It mirrors
 /// Chat's `Store` protocol: when that protocol changes, this forwarding changes with it.
 final class FlakyStore: Store, @unchecked Sendable {
@@ -139,7 +186,10 @@ final class FlakyStore: Store, @unchecked Sendable {
     func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
         inner.createRoom(name: name, at: at, completion: completion)
     }
-    func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) { inner.post(request, completion: completion) }
+    func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
+        if down.load(ordering: .relaxed) { return completion(.failure(.unavailable("sqlite error 13: database or disk is full"))) }
+        inner.post(request, completion: completion)
+    }
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
         inner.history(room: room, cursor: cursor, limit: limit, completion: completion)
     }

@@ -42,7 +42,7 @@ final class SQLiteBatch {
                         createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
             }
             if let original = found.first {
-                return original.text == request.text ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
+                return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
             }
         }
         let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,

@@ -73,13 +73,18 @@ extension StoreContract {
         let reused = post(chat, user, "changed", clientID: "key-1")
         XCTAssertEqual(code(reused), "idempotency_key_reused")
         if case .failure(let e) = reused { XCTAssertEqual(e.kind, .unprocessable) }
+        // Issue 13 #7: the stored bytes decide, not Swift's canonical equivalence ("e\u{301}" == "\u{E9}").
+        let decomposed = try value(post(chat, user, "caf\u{65}\u{301}", clientID: "key-nfd"))
+        XCTAssertEqual(Array(decomposed.message.text.utf8), Array("cafe\u{301}".utf8))
+        XCTAssertEqual(code(post(chat, user, "caf\u{E9}", clientID: "key-nfd")), "idempotency_key_reused")
+        XCTAssertFalse(try value(post(chat, user, "caf\u{65}\u{301}", clientID: "key-nfd")).isCreated)
         XCTAssertTrue(try value(post(chat, other, "hello", clientID: "key-1")).isCreated, "another user")
         XCTAssertTrue(try value(post(chat, user, "hello", room: "side", clientID: "key-1")).isCreated, "another room")
-        XCTAssertEqual(try value(history(chat, .newest, limit: 10)).lastSeq, 2, "the retry created nothing")
+        XCTAssertEqual(try value(history(chat, .newest, limit: 10)).lastSeq, 3, "the retries created nothing")
         clock.advance(seconds: 24 * 3600 + 1)
         let later = try value(post(chat, user, "hello", clientID: "key-1"))
         XCTAssertTrue(later.isCreated, "after 24 h the key is free again")
-        XCTAssertEqual(later.message.seq, 3)
+        XCTAssertEqual(later.message.seq, 4)
     }
 
     /// 8 threads × 100 posts at once: seqs 1…800 gap-free, and every completion sees its message committed.

@@ -80,7 +80,7 @@ struct HistoryQuery: Equatable {
         private static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> FieldValue {
             let plain = !raw.contains(UInt8(ascii: "%")) && !raw.contains(UInt8(ascii: "+"))
             let string = plain ? String(validating: raw, as: UTF8.self)
-                : FormDecoding.percentDecode(ArraySlice(raw), strict: true)
+                : FormFields.hasMalformedEscape(raw) ? nil : FormDecoding.percentDecode(ArraySlice(raw), strict: true)
             return string.map(FieldValue.string) ?? .invalid
         }
 

@@ -8,7 +8,7 @@ extension ChatRoutes {
         { [chat, lastSeqs] request, responder in
             self.authenticated(request, responder) { user in
                 guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
-                let query = FormFields.decode(Array(request.query.utf8))
+                let query = FormFields.decode(Array(request.query.utf8), uri: true)
                 let room: String
                 switch ChatRoutes.roomField(body["room"], query["room"] ?? .absent) {
                 case .success(let name): room = name

@@ -63,16 +63,33 @@ struct RequestBody {
 /// Form and query decoding that keeps invalid UTF-8 visible as `.invalid` instead of replacing it with U+FFFD,
 /// so a bad byte is refused rather than stored as a different value.
 enum FormFields {
-    static func decode(_ bytes: [UInt8]) -> [String: FieldValue] {
+    /// A form body, or with `uri` a request target's query: there RFC 3986 §2.1 allows `%` only before two hex
+    /// digits, so `room=%` is `.invalid` (400), where a form body keeps a stray `%` as WHATWG's decoder does.
+    static func decode(_ bytes: [UInt8], uri: Bool = false) -> [String: FieldValue] {
         var fields: [String: FieldValue] = [:]
         for part in bytes.split(separator: UInt8(ascii: "&")) {
             let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             let name = FormDecoding.percentDecode(pieces[0], strict: false)!   // not strict: never nil
             if fields[name] != nil { continue }   // the first occurrence wins
-            let value = pieces.count > 1 ? FormDecoding.percentDecode(pieces[1], strict: true) : ""
+            let raw = pieces.count > 1 ? pieces[1] : []
+            let value = uri && hasMalformedEscape(raw) ? nil : FormDecoding.percentDecode(raw, strict: true)
             fields[name] = value.map(FieldValue.string) ?? .invalid
         }
         return fields
+    }
+
+    /// A `%` not followed by two hex digits (RFC 3986 §2.1 pct-encoded).
+    static func hasMalformedEscape<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var it = bytes.makeIterator()
+        while let b = it.next() {
+            guard b == UInt8(ascii: "%") else { continue }
+            guard let hi = it.next(), let lo = it.next(), isHex(hi), isHex(lo) else { return true }
+        }
+        return false
+    }
+
+    private static func isHex(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66)
     }
 }
 

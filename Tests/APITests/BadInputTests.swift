@@ -100,4 +100,20 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try c.get("/messages?limit=200").messages.compactMap { $0["client_id"] as? String }, accepted)
         XCTAssertEqual(try c.get("/health").status, 200)
     }
+
+    /// Issue 13 #12: a query value that cannot be percent-decoded is 400 invalid_parameter, not a 404 for a room
+    /// named "%"; a form body keeps a stray `%` as text (WHATWG), so `curl -d text=100%` still posts "100%".
+    func testUndecodableQueryValuesAreInvalidParameters() throws {
+        let c = try stack.user("alice")
+        for raw in ["%", "%2", "%zz", "gen%eral", "%%41"] {
+            XCTAssertProblem(try c.get("/messages?room=\(raw)"), 400, "invalid_parameter")
+            XCTAssertProblem(try c.post("/messages?room=\(raw)", form: "text=hi"), 400, "invalid_parameter")
+        }
+        XCTAssertProblem(try c.get("/messages?room=general&limit=1%"), 400, "invalid_parameter")
+        XCTAssertEqual(try c.get("/messages?room=%67eneral").status, 200, "a well-formed escape decodes")
+        XCTAssertProblem(try c.get("/messages?room=%41"), 404, "room_not_found")
+        let posted = try c.post("/messages?room=%67eneral", form: "text=100%")
+        XCTAssertEqual(posted.status, 201, posted.text)
+        XCTAssertEqual((posted.json["message"] as? [String: Any])?["text"] as? String, "100%")
+    }
 }

@@ -13,7 +13,8 @@ extension ChatRoutes {
             if body["password"] == .invalid {
                 return responder.respond(APIResponse.invalid("invalid_password", "password must be a UTF-8 string"))
             }
-            chat.register(username: body["username"].string, password: body["password"].string) { result in
+            chat.register(username: body["username"].string, password: body["password"].string,
+                          clientAddress: request.remoteAddress) { result in
                 APIResponse.answer(responder, result) { user in
                     APIResponse.json(201, ChatJSON.wrapped("user") { ChatJSON.user(user, into: &$0) })
                 }

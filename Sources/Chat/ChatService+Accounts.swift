@@ -10,26 +10,46 @@ extension ChatError {
 }
 
 extension ChatService {
-    /// 201: the new user. Errors: invalid_username, invalid_password, username_taken.
-    public func register(username: String?, password: String?, completion: @escaping Completion<User>) {
+    /// 201: the new user. Errors: invalid_username, invalid_password, username_taken; unavailable (Retry-After)
+    /// while this address's line or the hashing queue is full.
+    public func register(username: String?, password: String?, clientAddress: String = "",
+                         completion: @escaping Completion<User>) {
         if let error = Validation.username(username) { return completion(.failure(error)) }
         if let error = Validation.password(password) { return completion(.failure(error)) }
-        let username = username!
-        hasher.hash(password!) { [store, clock] hash in
-            guard let hash else { return completion(.failure(.unavailable("password hashing failed"))) }
-            store.createUser(username: username, passwordHash: hash, at: clock(), completion: completion)
+        let username = username!, password = password!
+        let refused = loginGate.admit(address: clientAddress) { [hasher, store, clock] done in
+            let queued = hasher.hash(password) { hash in
+                done(false)
+                guard let hash else { return completion(.failure(.unavailable("password hashing failed"))) }
+                store.createUser(username: username, passwordHash: hash, at: clock(), completion: completion)
+            }
+            if !queued { done(false); completion(.failure(.loginsBusy)) }
         }
+        if let refused { completion(.failure(refused)) }
     }
 
     /// A session with a fresh token. Errors: invalid_credentials (unknown user and wrong password alike),
-    /// too_many_attempts (retryAfter set) after 5 failures in 15 minutes for this (username, clientAddress).
+    /// too_many_attempts (retryAfter set) after 5 failures in 15 minutes for this (username, clientAddress) or
+    /// `LoginGate.Limits.failures` for the address; unavailable (Retry-After) while its line or the hashing queue
+    /// is full.
     public func login(username: String?, password: String?, clientAddress: String, completion: @escaping Completion<Session>) {
         guard let username, let password else { return completion(.failure(.invalidCredentials)) }
-        guard Validation.username(username) == nil else {
-            // No account can have this name: nothing to throttle and no junk keys in the store, but the same
-            // hashing time as a real attempt.
-            return hasher.verify(Self.hashable(password), against: nil) { _ in completion(.failure(.invalidCredentials)) }
+        // No account can have this name, so refusing it at once tells nothing (issue 13 #4: hashing it for equal
+        // timing let junk names fill the hashing queue).
+        guard Validation.username(username) == nil else { return completion(.failure(.invalidCredentials)) }
+        let refused = loginGate.admit(address: clientAddress) { [self] done in
+            attemptLogin(username: username, password: password, clientAddress: clientAddress) { result in
+                if case .failure(let error) = result { done(error == .invalidCredentials) } else { done(false) }
+                completion(result)
+            }
         }
+        if let refused { completion(.failure(refused)) }
+    }
+
+    /// The store's per-(username, address) throttle, then the password check.
+    private func attemptLogin(username: String, password: String, clientAddress: String, completion: @escaping Completion<Session>) {
+        // Refused before the claim, so a full queue does not count against the pair.
+        guard hasher.hasRoom else { return completion(.failure(.loginsBusy)) }
         let key = Validation.usernameKey(username)
         let now = clock()
         let since = Timestamp(milliseconds: now.milliseconds - Self.loginWindowMs)
@@ -75,13 +95,15 @@ extension ChatService {
             // An unknown user, or a password no account can have, is verified against a dummy hash: the same
             // time as a wrong password, so timing does not tell which usernames exist.
             let acceptable = Validation.password(password) == nil
-            hasher.verify(Self.hashable(password), against: acceptable ? found?.passwordHash : nil) { [self] ok in
+            let queued = hasher.verify(Self.hashable(password), against: acceptable ? found?.passwordHash : nil) { [self] ok in
                 if ok, let found {
                     openSession(for: found.user, key: key, address: address, completion: completion)
                 } else {
                     completion(.failure(.invalidCredentials))     // the claimed attempt stays as the failure
                 }
             }
+            // Full since `attemptLogin` looked (a rare race): the claimed attempt stays counted.
+            if !queued { completion(.failure(.loginsBusy)) }
         }
     }
 

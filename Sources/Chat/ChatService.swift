@@ -27,6 +27,7 @@ public final class ChatService: @unchecked Sendable {
     let clock: @Sendable () -> Timestamp
     let tokenLifetimeMs: Int64
     let hasher: PasswordHasher
+    let loginGate: LoginGate
     let waiters = WaiterRegistry()
     private let stored = Atomic<Int>(0)
 
@@ -34,12 +35,15 @@ public final class ChatService: @unchecked Sendable {
     ///   - clock: the time source (tests inject one to step through throttling windows and token expiry).
     ///   - tokenLifetime: seconds a login's token stays valid.
     ///   - passwordCost: yescrypt cost; 0 is libcrypt's default. Only tests should lower it.
+    ///   - loginLimits: per-address admission of logins and registrations (see `LoginGate`).
     public init(store: Store, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-                tokenLifetime: Double = ChatService.defaultTokenLifetime, passwordCost: UInt = 0) {
+                tokenLifetime: Double = ChatService.defaultTokenLifetime, passwordCost: UInt = 0,
+                loginLimits: LoginGate.Limits = LoginGate.Limits(), maxPendingHashes: Int = 64) {
         self.store = store
         self.clock = clock
         self.tokenLifetimeMs = Int64(tokenLifetime * 1000)
-        self.hasher = PasswordHasher(cost: passwordCost)
+        self.hasher = PasswordHasher(cost: passwordCost, maxPending: maxPendingHashes)
+        self.loginGate = LoginGate(limits: loginLimits, clock: clock)
         store.onRoomAdvanced { [weak self] room, lastSeq, messages in
             self?.roomAdvanced(room: room, lastSeq: lastSeq, messages: messages)
         }

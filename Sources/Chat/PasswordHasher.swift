@@ -11,28 +11,56 @@ public final class PasswordHasher: Sendable {
     private let queue = DispatchQueue(label: "konnect.password-hasher", qos: .userInitiated, attributes: .concurrent)
     /// A hash of a random password, verified against when the user is unknown, so that costs the same time.
     private let dummy = Mutex<String?>(nil)
+    /// Jobs queued or running; past `maxPending` new ones are refused (issue 13 #4: a queue without bound let a
+    /// flood of logins delay a real one by a minute). Each running job also holds yescrypt's memory (16 MiB).
+    public let maxPending: Int
+    private let pending = Atomic<Int>(0)
+    private let computed = Atomic<Int>(0)
 
-    public init(cost: UInt = 0) {
+    public init(cost: UInt = 0, maxPending: Int = 64) {
         self.cost = cost
+        self.maxPending = maxPending
         queue.async { [self] in _ = dummyHash() }
     }
 
-    /// A fresh salted hash of `password`, or nil when libcrypt refuses.
-    public func hash(_ password: String, completion: @escaping @Sendable (String?) -> Void) {
-        queue.async { [self] in completion(hashNow(password)) }
+    /// Whether a job queued now would be accepted (it may not be, by the time it is).
+    public var hasRoom: Bool { pending.load(ordering: .relaxed) < maxPending }
+
+    /// Hashes and verifications run so far, against the dummy too (for tests and /metrics).
+    public var hashesComputed: Int { computed.load(ordering: .relaxed) }
+
+    /// A fresh salted hash of `password` (nil when libcrypt refuses), later on the hasher's queue. Answers false,
+    /// and never calls `completion`, when `maxPending` jobs are already waiting.
+    public func hash(_ password: String, completion: @escaping @Sendable (String?) -> Void) -> Bool {
+        enqueue { [self] in
+            computed.add(1, ordering: .relaxed)
+            completion(hashNow(password))
+        }
     }
 
     /// Whether `password` matches `stored`; with `stored` nil it checks against a dummy hash (same time) and
-    /// answers false.
-    public func verify(_ password: String, against stored: String?, completion: @escaping @Sendable (Bool) -> Void) {
-        queue.async { [self] in
+    /// answers false. Answers false, and never calls `completion`, when the queue is full.
+    public func verify(_ password: String, against stored: String?, completion: @escaping @Sendable (Bool) -> Void) -> Bool {
+        enqueue { [self] in
             if let stored {
-                completion(Self.matches(password, stored))
+                completion(matches(password, stored))
             } else {
-                _ = Self.matches(password, dummyHash() ?? "")
+                _ = matches(password, dummyHash() ?? "")
                 completion(false)
             }
         }
+    }
+
+    private func enqueue(_ work: @escaping @Sendable () -> Void) -> Bool {
+        guard pending.add(1, ordering: .relaxed).newValue <= maxPending else {
+            pending.subtract(1, ordering: .relaxed)
+            return false
+        }
+        queue.async { [self] in
+            defer { pending.subtract(1, ordering: .relaxed) }
+            work()
+        }
+        return true
     }
 
     /// Synchronous hashing, for the hasher's queue only.
@@ -59,6 +87,11 @@ public final class PasswordHasher: Sendable {
     }
 
     /// Re-hashes with the stored setting and compares in constant time (CRYPTO_memcmp).
+    func matches(_ password: String, _ stored: String) -> Bool {
+        computed.add(1, ordering: .relaxed)
+        return Self.matches(password, stored)
+    }
+
     static func matches(_ password: String, _ stored: String) -> Bool {
         let setting = Array(stored.utf8CString)
         guard let computed = crypt(password, setting: setting) else { return false }

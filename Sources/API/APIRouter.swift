@@ -7,6 +7,7 @@ import Chat
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
     let routes = ChatRoutes(chat: chat)
+    let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
 
@@ -27,9 +28,9 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     router.add("GET", "/me", routes.me)
 
     router.add("GET", "/rooms", routes.listRooms)
-    router.add("POST", "/rooms", routes.createRoom)
+    router.add("POST", "/rooms", PostLimiter.limited(limiter, routes.createRoom))
 
-    router.add("POST", "/messages", routes.post)
+    router.add("POST", "/messages", PostLimiter.limited(limiter, routes.post))
     router.add("GET", "/messages", routes.history)
 
     // The web client's other files, each its own route so unknown paths stay 404 and API paths keep their 405.
@@ -84,7 +85,10 @@ final class ChatRoutes: Sendable {
         }
         chat.authenticate(token: token) { result in
             switch result {
-            case .success(let user): next(user)
+            case .success(let user):
+                // A posting route (see makeRouter) takes a token of the account's bucket first.
+                if let limited = responder as? RateLimitedResponder, !limited.admit(user) { return }
+                next(user)
             case .failure(let error): responder.respond(APIResponse.problem(error))
             }
         }

@@ -58,6 +58,13 @@ struct Arguments {
         return v
     }
 
+    /// A rate per second: a finite number ≥ 0 (0 usually means "off").
+    func rate(_ name: String, _ fallback: Double) throws -> Double {
+        guard let text = values[name] else { return fallback }
+        guard let v = Double(text), v >= 0, v.isFinite else { throw UsageError("--\(name) must be a number ≥ 0 per second, got '\(text)'") }
+        return v
+    }
+
     func seconds(_ name: String, _ fallback: Double) throws -> Double {
         guard let text = values[name] else { return fallback }
         guard let v = Double(text), v > 0, v.isFinite else { throw UsageError("--\(name) must be a positive number of seconds, got '\(text)'") }

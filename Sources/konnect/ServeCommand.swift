@@ -10,7 +10,7 @@ enum ServeCommand {
     usage: konnect serve [--host 127.0.0.1] [--port 8080] [--loops N] [--max-head-bytes 16384]
                          [--max-body-bytes 65536] [--head-timeout 10] [--idle-timeout 60]
                          [--max-connections 19000] [--log-level info|warn|error]
-                         [--db konnect.db] [--web-root DIR]
+                         [--db konnect.db] [--web-root DIR] [--post-burst 50] [--post-rate 10]
     """
 
     static let valueFlags: Set<String> = ["host", "port", "loops", "max-head-bytes", "max-body-bytes", "head-timeout",

@@ -43,7 +43,7 @@ final class HistoryQueryTests: XCTestCase {
             })))
         }
         for query in queries {
-            let expected = FormFields.decode(Array(query.utf8))
+            let expected = FormFields.decode(Array(query.utf8), uri: true)
             let fields = HistoryQuery.Fields(query)
             for name in ["room", "limit", "before", "after", "wait"] {
                 XCTAssertEqual(fields[name], expected[name], "\(name) in \(query)")

@@ -21,7 +21,8 @@ final class KonnectProcess: @unchecked Sendable {
     init(db: String, log: URL, extra: [String] = []) throws {
         port = try KonnectProcess.freePort()
         process.executableURL = KonnectProcess.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db] + extra
+        // Posting unlimited: these tests post bursts of thousands (the limits have their own tests).
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db, "--post-rate", "0"] + extra
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

@@ -18,13 +18,16 @@ final class TestStack: @unchecked Sendable {
     let options: APIOptions
 
     /// `webRoot` nil serves the repository's web/ folder.
-    init(webRoot: String? = nil, storeWrapper: ((SQLiteStore) -> Store)? = nil) throws {
+    /// Posting is not rate limited unless `postRateLimit` says so (tests post thousands of messages).
+    init(webRoot: String? = nil, postRateLimit: PostRateLimit = .off, storeWrapper: ((SQLiteStore) -> Store)? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("konnect.db").path)
         // passwordCost 1: yescrypt's cheapest setting keeps account tests fast; production uses the default.
         chat = ChatService(store: storeWrapper?(store) ?? store, passwordCost: 1)
-        options = APIOptions(webRoot: webRoot, metrics: metrics)
+        var options = APIOptions(webRoot: webRoot, metrics: metrics)
+        options.postRateLimit = postRateLimit
+        self.options = options
         var configuration = HTTPServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0

@@ -36,7 +36,7 @@ echo "building release…" >&2
 bin="$root/.build/release/konnect"
 
 # Konnect on a fresh database, warnings only (no per-request log line).
-"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --db "$work/konnect.db" 2>"$work/konnect.log" &
+"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
 konnect_pid=$!
 for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
 konnect_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)

@@ -29,7 +29,7 @@ start_nginx "$work" "$nginx_port"
 pids="$pids $nginx_pid"
 "$work/engine-server" 2>"$work/engine.log" &
 engine_pid=$!; pids="$pids $engine_pid"
-"$rel/konnect" serve --host 127.0.0.1 --port 0 --log-level warn --db "$work/bench.db" 2>"$work/konnect.log" &
+"$rel/konnect" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/bench.db" 2>"$work/konnect.log" &
 konnect_pid=$!; pids="$pids $konnect_pid"
 port_of() { for _ in $(seq 1 50); do grep -q listening "$1" 2>/dev/null && break; sleep 0.1; done
             sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1; }

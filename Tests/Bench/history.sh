@@ -13,7 +13,7 @@ trap cleanup EXIT INT TERM
 
 [ "${NO_BUILD:-0}" = 1 ] || (cd "$root" && swift build -c release --product konnect >/dev/null)
 bin="$root/.build/release/konnect"
-"$bin" serve --port 0 --db "$work/bench.db" --log-level warn 2>"$work/serve.log" &
+"$bin" serve --port 0 --db "$work/bench.db" --log-level warn --post-rate 0 2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 1 50); do grep -q "listening" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)

@@ -56,7 +56,8 @@ class Server:
                 time.sleep(0.25)
 
     def _start_once(self, deadline):
-        args = [self.binary, "serve", "--port", str(self.port), "--db", self.db] + self.extra
+        # --post-rate 0: the paging scenario posts thousands of messages at once
+        args = [self.binary, "serve", "--port", str(self.port), "--db", self.db, "--post-rate", "0"] + self.extra
         self.proc = subprocess.Popen(args, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True, errors="replace")
         lines = queue.Queue()

@@ -36,7 +36,7 @@ final class TestServer: @unchecked Sendable {
     func start(port requested: Int) throws {
         let process = Process()
         process.executableURL = KonnectBinary.url
-        process.arguments = ["serve", "--port", String(requested), "--db", databasePath]
+        process.arguments = ["serve", "--port", String(requested), "--db", databasePath, "--post-rate", "0"]  // bench posts thousands
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

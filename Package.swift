@@ -12,9 +12,10 @@ let package = Package(
         .target(name: "CLinux"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CTLS", path: "Sources/CTLS"),          // OpenSSL libssl (HTTPS)
 
         .target(name: "Transport", dependencies: ["CLinux"]),
-        .target(name: "HTTP", dependencies: ["Transport"]),
+        .target(name: "HTTP", dependencies: ["Transport", "CTLS"]),
         .target(name: "Chat", dependencies: ["CCrypto"]),
         .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
         .target(name: "API", dependencies: ["HTTP", "Chat"]),

@@ -12,17 +12,29 @@ public final class KonnectClient {
     let httpClient: HTTPClient
 
     /// `timeout` bounds connecting and each answer; keep it above the long-poll `wait` (30 s by default).
-    public init(server: String, token: String? = nil, timeout: Double = 45) throws {
-        var base = server
-        while base.hasSuffix("/") { base.removeLast() }
-        guard base.hasPrefix("http://") else { throw ClientError.invalidServerURL(server) }
+    /// `server` is `http://` or `https://` with a host name or an IP literal; `tls` applies to https.
+    public init(server: String, token: String? = nil, timeout: Double = 45, tls: TLSClientOptions = TLSClientOptions()) throws {
+        guard let base = KonnectClient.normalize(server: server) else { throw ClientError.invalidServerURL(server) }
         do {
-            httpClient = try HTTPClient(url: base, timeout: timeout)
+            httpClient = try HTTPClient(url: base, timeout: timeout, tls: tls)
         } catch {
             throw ClientError.invalidServerURL(server)
         }
         self.server = base
         self.token = token
+    }
+
+    /// The server's canonical URL, which saved logins are keyed by: scheme and host lowercased, the scheme's
+    /// default port left out, no path (`HTTPS://Chat.Example.com:443/` → `https://chat.example.com`). Names and
+    /// addresses stay apart: `localhost` and `127.0.0.1` are two servers (a certificate names one of them).
+    /// A bare `host:port` means http, as curl reads it. Nil when it is no http(s) URL.
+    public static func normalize(server: String) -> String? {
+        var url = server
+        if !url.contains("://") { url = "http://" + url }
+        guard let (secure, host, port) = try? HTTPClient.parse(url: url) else { return nil }
+        let scheme = secure ? "https" : "http"
+        let hostText = host.contains(":") ? "[\(host.lowercased())]" : host.lowercased()
+        return port == (secure ? 443 : 80) ? "\(scheme)://\(hostText)" : "\(scheme)://\(hostText):\(port)"
     }
 
     deinit { httpClient.close() }

@@ -25,6 +25,6 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
-        .testTarget(name: "CLITests", dependencies: ["HTTP", "Client"]),
+        .testTarget(name: "CLITests", dependencies: ["HTTP", "Client", "konnect"]),
     ]
 )

@@ -25,7 +25,9 @@ final class CommandChatSession: Sendable {
         /room NAME   switch to room NAME
         /rooms       list the rooms
         /help        show this help
-        /quit        leave (also Ctrl-C or Ctrl-D)
+        /quit        leave (also Ctrl-C, or Ctrl-D on an empty line)
+        keys         ←/→ Home/End (Ctrl-A/E) move; Backspace/Delete anywhere; ↑/↓ the lines you sent;
+                     Ctrl-U/Ctrl-K clear before/after the cursor; Ctrl-W deletes a word
         """
 
     private let context: CommandContext
@@ -48,7 +50,12 @@ final class CommandChatSession: Sendable {
         if interactive {
             TerminalMode.enterCbreak()
         }
-        defer { if interactive { TerminalMode.restore() } }
+        defer {
+            if interactive {
+                editor.finish()          // the shell's prompt comes back on a clean line (issue 12)
+                TerminalMode.restore()
+            }
+        }
         show("logged in as \(user.username) — /help for commands, Ctrl-D to leave")
         while case .line(let line) = readInput() {
             if line.hasPrefix("/") {

@@ -40,10 +40,10 @@ enum ClientCommands {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--json" || argument.hasPrefix("--server=") {
+            if argument == "--json" || argument == "--insecure" || argument.hasPrefix("--server=") || argument.hasPrefix("--cacert=") {
                 leading.append(argument)
                 index += 1
-            } else if argument == "--server", index + 1 < arguments.count {
+            } else if argument == "--server" || argument == "--cacert", index + 1 < arguments.count {
                 leading += [argument, arguments[index + 1]]
                 index += 2
             } else {

@@ -49,6 +49,10 @@ extension ClientCommand {
             let page = try context.authenticatedClient().history(room: context.room(arguments), limit: limit.map { Int($0) },
                                                                   before: before, after: after)
             for message in page.messages { CommandOutput.message(message, json: context.json) }
+            // Said on stderr, so `--json` output stays one message per line (and empty here).
+            if page.messages.isEmpty {
+                CommandOutput.note("no messages in \(page.room)" + (before != nil || after != nil ? " on that page" : " yet") + "\n")
+            }
             return 0
         }
     }

@@ -7,10 +7,10 @@ struct HistoryQuery: Equatable {
     var room = "general"
     var limit = 50
     var cursor = HistoryCursor.newest
-    var wait: Double = 0                 // seconds, 0…60; only with `after`
+    var wait: Double = 0                 // seconds, 0…60; not with `before`
 
-    /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 only with after (larger
-    /// values count as 60). Anything else is 400 invalid_parameter.
+    /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 (larger values count as 60),
+    /// not with before. Anything else is 400 invalid_parameter.
     static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
         let items = Fields(query)
         func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
@@ -36,8 +36,9 @@ struct HistoryQuery: Equatable {
             q.cursor = .after(a)
         }
         if let value = items["wait"] {
-            guard after != nil else { return bad("wait is only allowed with after") }
-            guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60") }
+            // Contract v2: wait without after waits for the room's next message; with before it is meaningless.
+            guard before == nil else { return bad("wait cannot go with before: it waits for newer messages (use after, or neither)") }
+            guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60 (larger values count as 60)") }
             q.wait = min(wait, 60)
         }
         return .success(q)
@@ -132,6 +133,15 @@ extension ChatRoutes {
             case .success(let query):
                 if case .after(let after) = query.cursor, query.wait > 0 {
                     self.authenticated(request, responder) { _ in self.longPoll(query, after: after, responder) }
+                } else if query.wait > 0 {
+                    // `wait` without `after` (contract v2): after the room's newest seq now. The same authenticated
+                    // read as a page says what that is, and answers 401/404 as a page would.
+                    self.chat.history(token: token, room: query.room, cursor: .newest, limit: 1) { result in
+                        switch result {
+                        case .success(let page): self.longPoll(query, after: page.lastSeq, responder)
+                        case .failure(let error): responder.respond(APIResponse.problem(error))
+                        }
+                    }
                 } else {
                     self.chat.history(token: token, room: query.room, cursor: query.cursor, limit: query.limit) { result in
                         self.answerPage(responder, query, result)

@@ -5,6 +5,12 @@ import Chat
 /// Builds one JSON document into a byte buffer. Callers write keys and values in order; commas are automatic.
 struct JSONWriter {
     var bytes: [UInt8] = []             // the document so far; extensions append to it after `beginRawValue`
+
+    /// The document and the newline that ends every JSON answer (issue 12: a shell prompt is not glued to it).
+    mutating func finished() -> [UInt8] {
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
     private var needsComma = false      // true after a value inside the current object or array
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
@@ -98,7 +104,7 @@ enum ChatJSON {
         w.key("has_more"); w.bool(page.hasMore)
         w.key("last_seq"); w.int(page.lastSeq)
         w.endObject()
-        return w.bytes
+        return w.finished()
     }
 
     /// `{"<name>": <value>}` — the envelope of single-object answers (`{"user":…}`, `{"room":…}`, `{"message":…}`).
@@ -108,6 +114,6 @@ enum ChatJSON {
         w.key(name)
         body(&w)
         w.endObject()
-        return w.bytes
+        return w.finished()
     }
 }

@@ -20,7 +20,7 @@ extension ChatRoutes {
                 case .failure(let refusal): return responder.respond(refusal.response)
                 }
                 if body["text"] == .invalid {
-                    return responder.respond(APIResponse.invalid("invalid_text", "text must be a valid UTF-8 string"))
+                    return responder.respond(APIResponse.invalid("invalid_text", body.invalidDetail("text")))
                 }
                 chat.post(user: user, room: room, text: body["text"].string, clientID: clientID) { result in
                     APIResponse.answer(responder, result) { outcome in

@@ -19,7 +19,7 @@ extension ChatRoutes {
                         }
                         w.endArray()
                         w.endObject()
-                        return APIResponse.json(200, w.bytes)
+                        return APIResponse.json(200, w.finished())
                     }
                 }
             }
@@ -32,7 +32,7 @@ extension ChatRoutes {
             self.authenticated(request, responder) { _ in
                 guard let body = ChatRoutes.body(request, responder) else { return }
                 if body["name"] == .invalid {
-                    return responder.respond(APIResponse.invalid("invalid_room_name", "name must be a UTF-8 string"))
+                    return responder.respond(APIResponse.invalid("invalid_room_name", body.invalidDetail("name")))
                 }
                 chat.createRoom(name: body["name"].string) { result in
                     APIResponse.answer(responder, result) { room in

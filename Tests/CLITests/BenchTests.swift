@@ -126,7 +126,7 @@ private struct BenchRun {
         process.executableURL = binary
         process.arguments = arguments
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: errPath.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: errPath) }
         let out = Pipe()
         process.standardOutput = out
@@ -157,7 +157,7 @@ private final class BenchServer {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         logPath = directory.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logPath.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: logPath.path, contents: nil))
         process.executableURL = BenchRun.binary
         process.arguments = ["serve", "--port", "0", "--log-level", "warn", "--db", directory.appendingPathComponent("k.db").path]
         process.standardError = try FileHandle(forWritingTo: logPath)

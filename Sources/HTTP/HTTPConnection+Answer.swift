@@ -59,13 +59,19 @@ extension HTTPConnection {
     }
 
     /// Serializes every answered exchange at the front of the queue: answers leave strictly in request order.
+    /// Back-pressure before an answer is queued (issue 13 item 1): while a large body is still being sent, or the
+    /// output buffer holds more than `maxBufferedOutput`, later answers wait in `exchanges` (their bodies are the
+    /// handlers' arrays, often a shared cached page) and are serialized as the socket drains (`finishRound`).
     func writeAnswered() {
         var written = 0
-        while written < exchanges.count, let response = exchanges[written].response {
+        while written < exchanges.count, let response = exchanges[written].response,
+              !conn.hasTail, conn.output.readableBytes <= HTTPConnection.maxBufferedOutput {
             let exchange = exchanges[written]
             let close = !exchange.keepAlive || (context.stopping && written == exchanges.count - 1)
+            let tail = ResponseWriter.sendsBodyAsTail(response, isHead: exchange.isHead)
             ResponseWriter.write(response, to: &conn.output, isHead: exchange.isHead, close: close,
-                                 versionMinor: exchange.versionMinor, date: context.date)
+                                 versionMinor: exchange.versionMinor, date: context.date, includeBody: !tail)
+            if tail { conn.sendTail(response.body) }
             if let onRequest = context.server.onRequest {
                 let seconds = Double(monotonicNanos() &- exchange.started) / 1e9
                 onRequest(RequestRecord(method: exchange.method, path: exchange.path, route: exchange.route,
@@ -84,15 +90,32 @@ extension HTTPConnection {
     /// After reading or answering: write now, then close, linger, resume reading or re-arm timers as the state says.
     func finishRound() {
         guard !conn.isClosed else { return }
-        if conn.hasPendingOutput {
-            switch conn.flush() {
-            case .failed: close(); return
-            case .pending: setDeadline(context.idleDeadline); return
-            case .done: break
+        while true {
+            if conn.hasPendingOutput {
+                switch conn.flush() {
+                case .failed: close(); return
+                case .pending: outputPending(); return
+                case .done: break
+                }
             }
+            // Answers held back while the output was full go out now, in order.
+            guard let first = exchanges.first, first.response != nil else { break }
+            writeAnswered()
         }
+        account()
         if closeAfterWrites {
             if exchanges.isEmpty { linger() }
+            return
+        }
+        if conn.peerClosed {
+            // Half-closed client: answer the complete requests it left in the input, then close. A partial request
+            // left over can never complete.
+            if exchanges.count < HTTPConnection.maxPipelined, !conn.input.isEmpty, case .head = state {
+                let before = conn.input.readableBytes
+                process()
+                if conn.input.readableBytes != before { finishRound(); return }
+            }
+            if exchanges.isEmpty { close() }
             return
         }
         if conn.input.isEmpty { conn.input.free() }
@@ -103,6 +126,27 @@ extension HTTPConnection {
         if exchanges.isEmpty, case .head = state {
             if context.stopping && !headStarted { close(); return }
             if !headStarted { setDeadline(context.idleDeadline) }
+        }
+    }
+
+    /// The socket is full and output waits: the idle clock runs (moved by write progress, `timerFired`), and past
+    /// the server-wide budget a connection holding a full buffer it cannot send is closed (issue 13 item 1).
+    func outputPending() {
+        setDeadline(context.idleDeadline)
+        account()
+        if accounted >= HTTPConnection.maxBufferedOutput,
+           context.server.queuedOutput.load(ordering: .relaxed) > context.configuration.maxQueuedOutput {
+            context.server.budgetCloses.add(1, ordering: .relaxed)
+            close()
+        }
+    }
+
+    /// Keeps the server-wide count of output buffer bytes (allocated capacity: what RSS pays) up to date.
+    func account() {
+        let now = conn.isClosed ? 0 : conn.output.capacity
+        if now != accounted {
+            context.server.queuedOutput.add(now - accounted, ordering: .relaxed)
+            accounted = now
         }
     }
 
@@ -129,5 +173,6 @@ extension HTTPConnection {
         timer = nil
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)
         conn.close()
+        account()
     }
 }

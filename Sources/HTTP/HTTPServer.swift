@@ -13,6 +13,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Double = 60          // seconds a keep-alive connection may sit idle
     public var maxConnections: Int = 19_000      // past this, new connections get 503 + Retry-After and close
     public var shutdownGrace: Double = 10        // seconds in-flight requests get to finish on shutdown
+    /// Output buffered for clients, all connections (issue 13 item 1). Past it, a connection that cannot send a full
+    /// buffer (256 KiB) is closed when it next queues. 32 MiB: the hostile-client aim is under 64 MB of RSS growth.
+    public var maxQueuedOutput: Int = 32 << 20
 
     public init() {}
 }
@@ -37,6 +40,8 @@ public final class HTTPServer: @unchecked Sendable {
     var boundPort = 0
     let openCount = Atomic<Int>(0)          // open connections, all loops (the limit is global)
     let parkedCount = Atomic<Int>(0)        // parked requests, all loops
+    let queuedOutput = Atomic<Int>(0)       // output buffer bytes allocated, all connections
+    let budgetCloses = Atomic<Int>(0)       // connections closed for holding output past the budget
     let shutdownStarted = Atomic<Bool>(false)
     let joinState = Locked<Bool>(false)     // true once every loop thread has been joined
 
@@ -78,6 +83,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// Connections currently open, and requests currently parked (for /metrics).
     public var openConnections: Int { openCount.load(ordering: .relaxed) }
     public var parkedRequests: Int { parkedCount.load(ordering: .relaxed) }
+    /// Output buffer bytes held for clients, and connections closed for holding too much past the budget.
+    public var queuedOutputBytes: Int { queuedOutput.load(ordering: .relaxed) }
+    public var outputBudgetCloses: Int { budgetCloses.load(ordering: .relaxed) }
 
     /// Graceful: stop accepting, answer parked requests at once (their deadline response), let in-flight requests
     /// finish (up to `shutdownGrace`), close, and return when every loop has stopped. Safe from any thread, once.

@@ -75,18 +75,17 @@ public final class Connection: EventHandler {
     }
 
     /// One read per readiness event: level-triggered epoll calls again if more is waiting.
+    /// Reads into the loop's scratch buffer and appends only what arrived: `input` is sized to what is buffered.
     func readOnce() {
-        input.reserve(input.readableBytes >= 16 * 1024 ? 64 * 1024 : 16 * 1024)
-        let space = input.capacity - input.writerIndex
         do {
-            switch try Socket.read(fd, input.writablePointer, space) {
+            switch try Socket.read(fd, loop.readScratch, EventLoop.readScratchSize) {
             case .wouldBlock:
                 if input.isEmpty { input.free() }
             case .done(0):
                 if input.isEmpty { input.free() }
                 markPeerClosed()
             case .done(let n):
-                input.commit(n)
+                input.append(UnsafeRawBufferPointer(start: loop.readScratch, count: n))
                 delegate?.connectionReadable(self)
             }
         } catch {

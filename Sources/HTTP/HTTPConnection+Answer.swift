@@ -6,6 +6,7 @@ extension HTTPConnection {
     func dispatch() {
         var req = request!
         request = nil
+        accountBody()                        // the handler owns the body now
         state = .head
         req.pathParameters = parameters
         if !requestKeepAlive || context.stopping { closeAfterWrites = true }
@@ -43,6 +44,7 @@ extension HTTPConnection {
         let exchange = Exchange(connection: self, method: request?.method ?? "", path: request?.path ?? "", route: nil,
                                 isHead: false, keepAlive: false, versionMinor: 1, started: context.loop.now)
         request = nil
+        accountBody()
         state = .head
         closeAfterWrites = true
         exchanges.append(exchange)
@@ -169,6 +171,7 @@ extension HTTPConnection {
         exchanges.removeAll()
         for exchange in pending where exchange.parked { exchange.cancel() }
         request = nil
+        accountBody()
         timer?.cancel()
         timer = nil
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)

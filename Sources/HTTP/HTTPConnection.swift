@@ -36,6 +36,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
 
     var accounted = 0                      // output capacity counted in the server's `queuedOutput`
     var lingered = 0                       // bytes discarded while lingering (bounded)
+    var bodyAccounted = 0                  // request body capacity counted in the server's `bufferedBodies`
 
     static let maxPipelined = 16           // parsed but unanswered requests before reading pauses
     /// Output queued before reading and serializing pause (issue 13 item 1). 256 KiB: a few socket send buffers'
@@ -119,6 +120,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                 if request!.body.isEmpty { request!.body.reserveCapacity(remaining) }   // exactly what is declared
                 request!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
                 conn.input.consume(n)
+                accountBody()
                 if n == remaining { dispatch() } else {
                     state = .body(remaining: remaining - n)
                     setDeadline(context.headDeadline)   // body progress timeout: moved by each read that brings bytes
@@ -129,6 +131,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                 switch chunkedDecoder.decode(bytes, limit: bodyLimit, into: &request!.body) {
                 case .incomplete(let consumed):
                     conn.input.consume(consumed)
+                    accountBody()
                     setDeadline(context.headDeadline)   // body progress timeout
                     return
                 case .error(let status): reject(status: status); return
@@ -181,6 +184,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             // Before reading a body: a request its route will refuse anyway (e.g. 401, no credentials) does not get
             // to make us buffer one (issue 13 item 2).
             early = answer
+        } else if early == nil, hasBody,
+                  context.server.bufferedBodies.load(ordering: .relaxed) > context.configuration.maxBufferedBodies {
+            early = .problem(status: 503, code: "unavailable", detail: "too many request bodies in progress, try again",
+                             headers: HTTPHeaders([("Retry-After", "1")]))
         }
         if let early {
             // Answer without reading the body; a body we did not read makes the connection unusable, so close.
@@ -201,6 +208,15 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             state = .body(remaining: head.contentLength!)
         }
         setDeadline(context.headDeadline)   // a body gets the head timeout between reads that bring bytes
+    }
+
+    /// Keeps the server-wide count of request body bytes being received up to date (0 once the request is gone).
+    func accountBody() {
+        let now = request?.body.capacity ?? 0
+        if now != bodyAccounted {
+            context.server.bufferedBodies.add(now - bodyAccounted, ordering: .relaxed)
+            bodyAccounted = now
+        }
     }
 
     /// The request value handed to handlers: strings are made once here, from the parser's offsets.

@@ -16,6 +16,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Output buffered for clients, all connections (issue 13 item 1). Past it, a connection that cannot send a full
     /// buffer (256 KiB) is closed when it next queues. 32 MiB: the hostile-client aim is under 64 MB of RSS growth.
     public var maxQueuedOutput: Int = 32 << 20
+    /// Request bodies being received, all connections. Past it, a new request with a body gets 503 with Retry-After
+    /// before its body is read (3,000 authenticated clients each stalling a 64 KiB body would hold 192 MB).
+    public var maxBufferedBodies: Int = 32 << 20
 
     public init() {}
 }
@@ -42,6 +45,7 @@ public final class HTTPServer: @unchecked Sendable {
     let parkedCount = Atomic<Int>(0)        // parked requests, all loops
     let queuedOutput = Atomic<Int>(0)       // output buffer bytes allocated, all connections
     let budgetCloses = Atomic<Int>(0)       // connections closed for holding output past the budget
+    let bufferedBodies = Atomic<Int>(0)     // capacity of request bodies being received, all connections
     let shutdownStarted = Atomic<Bool>(false)
     let joinState = Locked<Bool>(false)     // true once every loop thread has been joined
 
@@ -86,6 +90,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Output buffer bytes held for clients, and connections closed for holding too much past the budget.
     public var queuedOutputBytes: Int { queuedOutput.load(ordering: .relaxed) }
     public var outputBudgetCloses: Int { budgetCloses.load(ordering: .relaxed) }
+    /// Bytes of request bodies being received (not yet handed to a handler).
+    public var bufferedBodyBytes: Int { bufferedBodies.load(ordering: .relaxed) }
 
     /// Graceful: stop accepting, answer parked requests at once (their deadline response), let in-flight requests
     /// finish (up to `shutdownGrace`), close, and return when every loop has stopped. Safe from any thread, once.

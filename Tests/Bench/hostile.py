@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Hostile clients against a running konnect (issue 13 items 1-3), loopback only; stdlib only.
 
-Usage: hostile.py PORT PID [scenario ...]   scenarios: neverread slowbody slowloris (default: all three)
+Usage: hostile.py PORT PID [scenario ...]   scenarios: neverread slowbody slowbody-auth slowloris (default: all)
 Seeds 200 messages of ~24 KB of JSON each (U+2028 is written as \\u2028) so GET /messages?limit=200 is a
 ~4.8 MB page, then per scenario prints the server's RSS before, at its peak while the clients are connected, and
 each second after they leave until it is back within 8 MB of where it started (or 30 s).
   neverread  200 clients, receive buffer 4 KiB, 16 pipelined GET /messages?limit=200 each, never read (hold 10 s)
   slowbody   3,000 clients: POST /messages, Content-Length 65536, no token, 65,535 bytes sent, then nothing (12 s)
+  slowbody-auth  the same with a valid token (the body cannot be refused at the head)
   slowloris  3,000 clients sending a request head one header line every 2 s, never finishing it (12 s)
 """
-import json, resource, socket, sys, time
+import json, os, resource, socket, sys, time
 
 HOST = "127.0.0.1"
 
@@ -77,14 +78,34 @@ def send_some(s, data):
         return 0
 
 
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def hold(seconds, pid, tick=None):
-    peak, end = 0.0, time.time() + seconds
+    peak, fds, end = 0.0, 0, time.time() + seconds
     while time.time() < end:
         if tick:
             tick()
         peak = max(peak, rss_mb(pid))
+        fds = max(fds, open_fds(pid))
         time.sleep(0.5)
-    return peak
+    return peak, fds
+
+
+def statuses(socks):
+    """The status of the first answer each client got (non-blocking), e.g. {401: 3000}."""
+    seen = {}
+    for s in socks:
+        try:
+            b = s.recv(64)
+            key = int(b.split()[1]) if b.startswith(b"HTTP/1.1 ") else ("closed" if b == b"" else "?")
+        except BlockingIOError:
+            key = "none"
+        except OSError:
+            key = "reset"
+        seen[key] = seen.get(key, 0) + 1
+    return seen
 
 
 def after(pid, base):
@@ -106,10 +127,12 @@ def scenario(name, pid, token):
         req = f"GET /messages?limit=200 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode() * 16
         for s in socks:
             send_some(s, req)
-        peak = hold(10, pid)
-    elif name == "slowbody":
+        peak, fds = hold(10, pid)
+    elif name in ("slowbody", "slowbody-auth"):
         socks = open_many(3000)
-        head = b"POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 65536\r\n\r\n"
+        auth = f"Authorization: Bearer {token}\r\n".encode() if name == "slowbody-auth" else b""
+        head = b"POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n" + auth \
+            + b"Content-Length: 65536\r\n\r\n"
         body = b"x" * 65535
         for s in socks:
             send_some(s, head)
@@ -122,7 +145,7 @@ def scenario(name, pid, token):
                     del left[s]
                 else:
                     left[s] = rest[n:]
-        peak = hold(12, pid, tick)
+        peak, fds = hold(12, pid, tick)
     elif name == "slowloris":
         socks = open_many(3000)
         for s in socks:
@@ -134,19 +157,20 @@ def scenario(name, pid, token):
                 last[0] = time.time()
                 for s in socks:
                     send_some(s, b"X-Slow: 1\r\n")
-        peak = hold(12, pid, tick)
+        peak, fds = hold(12, pid, tick)
     held = time.time() - t0
+    answers = statuses(socks) if name != "neverread" else {}
     for s in socks:
         s.close()
     samples, back = after(pid, base)
     print(f"{name:10s} RSS before {base:6.1f} MB, peak during {peak:6.1f} MB (+{peak - base:5.1f}), "
           f"after {samples[-1]:6.1f} MB, back within 8 MB in {back:4.1f} s "
-          f"(held {held:.0f} s; per second after: {samples})", flush=True)
+          f"(held {held:.0f} s, server fds at most {fds}, answers {answers}; per second after: {samples})", flush=True)
 
 
 if __name__ == "__main__":
     PORT, PID = int(sys.argv[1]), int(sys.argv[2])
-    wanted = sys.argv[3:] or ["neverread", "slowbody", "slowloris"]
+    wanted = sys.argv[3:] or ["neverread", "slowbody", "slowbody-auth", "slowloris"]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20000), hard))
     token, page = seed(PORT)

@@ -117,6 +117,27 @@ final class HTTPServerHostileTests: XCTestCase {
         XCTAssertEqual(try authorized.readResponse().text, "3")
     }
 
+    /// Past the server-wide budget for bodies being received, a new body is refused (503, Retry-After) before it is
+    /// read; the budget returns as bodies complete.
+    func testBodiesInProgressHaveAServerWideBudget() throws {
+        server = try TestServer { $0.maxBufferedBodies = 1000 }
+        let slow = try RawConnection(port: server.port)
+        try slow.send("POST /secret HTTP/1.1\r\nHost: t\r\nAuthorization: x\r\nContent-Length: 5000\r\n\r\n"
+            + String(repeating: "a", count: 2000))
+        XCTAssertTrue(eventually { self.server.server.bufferedBodyBytes >= 5000 })
+        let refused = try RawConnection(port: server.port)
+        try refused.send("POST /secret HTTP/1.1\r\nHost: t\r\nAuthorization: x\r\nContent-Length: 3\r\n\r\nabc")
+        let r = try refused.readResponse()
+        XCTAssertEqual(r.status, 503)
+        XCTAssertEqual(r.header("Retry-After"), "1")
+        try slow.send(String(repeating: "a", count: 3000))
+        XCTAssertEqual(try slow.readResponse().text, "5000")
+        XCTAssertEqual(server.server.bufferedBodyBytes, 0)
+        let later = try RawConnection(port: server.port)
+        try later.send("POST /secret HTTP/1.1\r\nHost: t\r\nAuthorization: x\r\nContent-Length: 3\r\n\r\nabc")
+        XCTAssertEqual(try later.readResponse().status, 200)
+    }
+
     // MARK: item 1, clients that never read
 
     /// 16 pipelined 4 MB answers to a client that never reads: no copy of a large body is queued (it is sent from

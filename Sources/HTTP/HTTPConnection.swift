@@ -117,7 +117,6 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             case .body(let remaining):
                 if bytes.count == 0 { return }
                 let n = Swift.min(bytes.count, remaining)
-                if request!.body.isEmpty { request!.body.reserveCapacity(remaining) }   // exactly what is declared
                 request!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
                 conn.input.consume(n)
                 accountBody()
@@ -206,6 +205,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             state = .chunked
         } else {
             state = .body(remaining: head.contentLength!)
+            // Exactly what is declared (within the route's limit), counted in the budget from now: heads that all
+            // arrive before their bodies must not all be admitted.
+            request!.body.reserveCapacity(head.contentLength!)
+            accountBody()
         }
         setDeadline(context.headDeadline)   // a body gets the head timeout between reads that bring bytes
     }

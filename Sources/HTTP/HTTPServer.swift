@@ -78,6 +78,7 @@ public final class HTTPServer: @unchecked Sendable {
             throw error
         }
         loops = created
+        loops[0].loop.execute { [unowned(unsafe) context = loops[0]] in context.startTrimming() }
         for context in loops { context.loop.startThread() }
     }
 

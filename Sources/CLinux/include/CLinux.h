@@ -75,6 +75,9 @@ static inline long konnect_raise_nofile(void) {
 
 static inline int konnect_errno(void) { return errno; }
 
+/// glibc malloc_trim(0): gives free heap memory (in every arena) back to the kernel; defined in shim.c.
+int konnect_malloc_trim(void);
+
 /// Bytes in the socket's send queue not yet acknowledged by the peer (SIOCOUTQ, linux/sockios.h), or -1.
 static inline int konnect_send_queue(int fd) {
     int n = 0;

@@ -136,19 +136,29 @@ extension HTTPConnection {
     func outputPending() {
         setDeadline(context.idleDeadline)
         account()
-        if accounted >= HTTPConnection.maxBufferedOutput,
-           context.server.queuedOutput.load(ordering: .relaxed) > context.configuration.maxQueuedOutput {
-            context.server.budgetCloses.add(1, ordering: .relaxed)
+        let server = context.server
+        if (accounted >= HTTPConnection.maxBufferedOutput
+                && server.queuedOutput.load(ordering: .relaxed) > context.configuration.maxQueuedOutput)
+            || (heldAccounted >= 1 << 20
+                && server.heldAnswers.load(ordering: .relaxed) > context.configuration.maxHeldAnswerBytes) {
+            server.budgetCloses.add(1, ordering: .relaxed)
             close()
         }
     }
 
-    /// Keeps the server-wide count of output buffer bytes (allocated capacity: what RSS pays) up to date.
+    /// Keeps the server-wide counts up to date: output buffer bytes (allocated capacity: what RSS pays), and the
+    /// bodies of answers waiting to be sent (a large body being sent from its array, answers held behind it).
     func account() {
         let now = conn.isClosed ? 0 : conn.output.capacity
         if now != accounted {
             context.server.queuedOutput.add(now - accounted, ordering: .relaxed)
             accounted = now
+        }
+        var held = conn.isClosed ? 0 : conn.tailRemaining
+        if !conn.isClosed { for exchange in exchanges { held += exchange.response?.body.count ?? 0 } }
+        if held != heldAccounted {
+            context.server.heldAnswers.add(held - heldAccounted, ordering: .relaxed)
+            heldAccounted = held
         }
     }
 

@@ -36,6 +36,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
 
     var accounted = 0                      // output capacity counted in the server's `queuedOutput`
     var lingered = 0                       // bytes discarded while lingering (bounded)
+    var heldAccounted = 0                  // answer bodies waiting to be sent, counted in the server's `heldAnswers`
     var bodyAccounted = 0                  // request body capacity counted in the server's `bufferedBodies`
 
     static let maxPipelined = 16           // parsed but unanswered requests before reading pauses

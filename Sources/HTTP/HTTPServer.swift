@@ -19,6 +19,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Request bodies being received, all connections. Past it, a new request with a body gets 503 with Retry-After
     /// before its body is read (3,000 authenticated clients each stalling a 64 KiB body would hold 192 MB).
     public var maxBufferedBodies: Int = 32 << 20
+    /// Bodies of answers waiting to be sent, all connections, counted per connection even when shared (a cached
+    /// page sent to many clients): the arrays are the handlers', not copies, so this bound is loose and generous.
+    /// Past it, a connection holding 1 MiB or more of answers it cannot send is closed.
+    public var maxHeldAnswerBytes: Int = 256 << 20
 
     public init() {}
 }
@@ -46,6 +50,7 @@ public final class HTTPServer: @unchecked Sendable {
     let queuedOutput = Atomic<Int>(0)       // output buffer bytes allocated, all connections
     let budgetCloses = Atomic<Int>(0)       // connections closed for holding output past the budget
     let bufferedBodies = Atomic<Int>(0)     // capacity of request bodies being received, all connections
+    let heldAnswers = Atomic<Int>(0)        // answer bodies waiting to be sent, all connections (shared ones per use)
     let shutdownStarted = Atomic<Bool>(false)
     let joinState = Locked<Bool>(false)     // true once every loop thread has been joined
 
@@ -93,6 +98,8 @@ public final class HTTPServer: @unchecked Sendable {
     public var outputBudgetCloses: Int { budgetCloses.load(ordering: .relaxed) }
     /// Bytes of request bodies being received (not yet handed to a handler).
     public var bufferedBodyBytes: Int { bufferedBodies.load(ordering: .relaxed) }
+    /// Bytes of answer bodies waiting to be sent (counted per connection, even when shared).
+    public var heldAnswerBytes: Int { heldAnswers.load(ordering: .relaxed) }
 
     /// Graceful: stop accepting, answer parked requests at once (their deadline response), let in-flight requests
     /// finish (up to `shutdownGrace`), close, and return when every loop has stopped. Safe from any thread, once.

@@ -168,6 +168,9 @@ public final class Connection: EventHandler {
     /// Whether output is still waiting for the socket.
     public var hasPendingOutput: Bool { !output.isEmpty || tail != nil }
 
+    /// Bytes of the large body still to send (0 without one).
+    public var tailRemaining: Int { tail.map { $0.count - tailOffset } ?? 0 }
+
     /// Whether a large body is still waiting to be sent (no more output may be appended until it is).
     public var hasTail: Bool { tail != nil }
 

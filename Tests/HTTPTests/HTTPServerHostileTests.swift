@@ -156,6 +156,26 @@ final class HTTPServerHostileTests: XCTestCase {
         XCTAssertEqual(server.server.queuedOutputBytes, 0)
     }
 
+    /// Large answers held for clients that never read count against their own budget (the arrays may not be
+    /// shared): past it, the connection holding them is closed, and the count returns to 0.
+    func testHeldLargeAnswersHaveAServerWideBudget() throws {
+        server = try TestServer { $0.maxHeldAnswerBytes = 8 << 20 }
+        var batch = ""
+        for _ in 0..<16 { batch += "GET /big?n=\(2 << 20)&ms=10 HTTP/1.1\r\nHost: t\r\n\r\n" }   // 16 in flight
+        var clients: [RawConnection] = []
+        for _ in 0..<4 {
+            let c = try RawConnection(port: server.port)
+            _ = Socket.setOption(c.fd, SOL_SOCKET, SO_RCVBUF, 4096)
+            try c.send(batch)
+            clients.append(c)
+        }
+        XCTAssertTrue(eventually { self.server.server.outputBudgetCloses >= 3 }, "each holds 32 MB of answers")
+        XCTAssertTrue(eventually { self.server.server.heldAnswerBytes <= (8 << 20) + (32 << 20) })
+        for c in clients { c.close() }
+        XCTAssertTrue(eventually { self.server.server.openConnections == 0 })
+        XCTAssertEqual(server.server.heldAnswerBytes, 0)
+    }
+
     /// Many small answers to a client that never reads: serializing and reading stop at the per-connection bound
     /// (256 KiB), and past the server-wide budget the connection that cannot send its full buffer is closed.
     func testNeverReadingClientsAreBoundedPerConnectionAndServerWide() throws {

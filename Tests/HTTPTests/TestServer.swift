@@ -31,7 +31,12 @@ final class TestServer: @unchecked Sendable {
             var body: [UInt8] = []
             body.reserveCapacity(size)
             while body.count < size { body.append(contentsOf: patternBlock.prefix(size - body.count)) }
-            r.respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: body))
+            let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: body)
+            if let ms = req.queryValue("ms").flatMap(Int.init) {   // from another thread, like the API's handlers
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) { r.respond(response) }
+            } else {
+                r.respond(response)
+            }
         }
         // Answers from another thread after `ms` milliseconds (a handler still busy when the client half-closes).
         router.add("POST", "/later") { req, r in

@@ -106,7 +106,6 @@ public final class Connection: EventHandler {
     @discardableResult
     public func flush() -> FlushResult {
         if isClosed { return .failed }
-        if output.isEmpty && tail == nil { return .done }
         while !output.isEmpty {
             let pending = output.readable
             do {

@@ -223,9 +223,9 @@ final class HTTPServerHostileTests: XCTestCase {
 
     func testMalformedChunkLinesGet400AndClose() throws {
         server = try TestServer()
-        for line in ["1 junk", "2;", "1;a=\"b", "1 "] {
+        for (line, data) in [("1 junk", "x"), ("2;", "xx"), ("1;a=\"b", "x"), ("1 ", "x")] {
             let c = try RawConnection(port: server.port)
-            try c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\(line)\r\nxx\r\n0\r\n\r\n")
+            try c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\(line)\r\n\(data)\r\n0\r\n\r\n")
             XCTAssertEqual(try c.readResponse().status, 400, line)
             XCTAssertTrue(c.waitClosed(), line)
         }

@@ -37,9 +37,14 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
     // take a body and need a token here.
     let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout"]
+    let limited: Set<String> = ["POST /messages", "POST /rooms"]     // the routes wrapped by PostLimiter.limited above
     router.headCheck = { route, request in
-        guard needsToken.contains(route.method + " " + route.pattern), ChatRoutes.bearerToken(request) == nil else { return nil }
-        return APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)")
+        let key = route.method + " " + route.pattern
+        guard needsToken.contains(key), ChatRoutes.bearerToken(request) == nil else { return nil }
+        var answer = APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)")
+        // Every answer of a limited route advertises the policy, this early one too (no account: no RateLimit).
+        if let limiter, limited.contains(key) { answer.headers.add("RateLimit-Policy", limiter.policy) }
+        return answer
     }
 
     // The web client's other files, each its own route so unknown paths stay 404 and API paths keep their 405.

@@ -14,7 +14,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS"),          // OpenSSL libssl (HTTPS)
 
-        .target(name: "Transport", dependencies: ["CLinux"]),
+        .target(name: "Transport", dependencies: ["CLinux", "CTLS"]),
         .target(name: "HTTP", dependencies: ["Transport", "CTLS"]),
         .target(name: "Chat", dependencies: ["CCrypto"]),
         .target(name: "Store", dependencies: ["Chat", "CSQLite"]),

@@ -15,3 +15,9 @@ static inline int konnect_ssl_ctx_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_
 static inline void konnect_ssl_ctx_set_modes(SSL_CTX *ctx) {
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
+
+/// Server side: partial writes and moving write buffers as for the client, and SSL_MODE_RELEASE_BUFFERS so an
+/// idle connection holds no read/write buffers.
+static inline void konnect_ssl_ctx_set_server_modes(SSL_CTX *ctx) {
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+}

@@ -23,6 +23,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// page sent to many clients): the arrays are the handlers', not copies, so this bound is loose and generous.
     /// Past it, a connection holding 1 MiB or more of answers it cannot send is closed.
     public var maxHeldAnswerBytes: Int = 256 << 20
+    /// HTTPS on every connection (`konnect serve --tls-cert --tls-key`); nil: plain HTTP.
+    public var tls: TLSServerContext?
 
     public init() {}
 }

@@ -28,6 +28,11 @@ final class ServerLoop: @unchecked Sendable {
     func accepted(_ fd: Int32, _ peer: SocketAddress) {
         let conn = Connection(fd: fd, loop: loop)
         Socket.setNoDelay(fd)
+        if let tls = configuration.tls {
+            // The handshake runs inside the connection's first reads, on this loop like any other I/O.
+            guard let session = try? TLSSession(context: tls, fd: fd) else { Socket.close(fd); return }
+            conn.tls = session
+        }
         let http = HTTPConnection(conn: conn, context: self, remoteAddress: peer.ipString)
         conn.delegate = http
         do { try conn.start() } catch { conn.close(); return }

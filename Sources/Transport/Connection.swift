@@ -39,6 +39,10 @@ public final class Connection: EventHandler {
     var tail: [UInt8]? = nil                     // a large body sent from its own storage after `output` (no copy)
     var tailOffset = 0                           // bytes of `tail` already sent
     public private(set) var isClosed = false
+    /// Set before `start()` on an HTTPS listener: every read and write goes through OpenSSL on this socket.
+    public var tls: TLSSession?
+    var tlsReadWantsWrite = false                // a TLS read (the handshake) waits for the socket to take bytes
+    var tlsWriteWantsRead = false                // a TLS write waits for bytes from the peer
 
     public init(fd: Int32, loop: EventLoop) {
         self.fd = fd
@@ -52,6 +56,7 @@ public final class Connection: EventHandler {
     }
 
     public func handleEvent(_ events: UInt32) {
+        if tls != nil, !isClosed, tlsSwapsReadiness(events) { return }
         if events & EventMask.writable != 0 && !isClosed {
             switch flush() {
             case .done: delegate?.connectionDrained(self)
@@ -78,7 +83,7 @@ public final class Connection: EventHandler {
     /// Reads into the loop's scratch buffer and appends only what arrived: `input` is sized to what is buffered.
     func readOnce() {
         do {
-            switch try Socket.read(fd, loop.readScratch, EventLoop.readScratchSize) {
+            switch try transportRead(loop.readScratch, EventLoop.readScratchSize) {
             case .wouldBlock:
                 if input.isEmpty { input.free() }
             case .done(0):
@@ -86,6 +91,10 @@ public final class Connection: EventHandler {
                 markPeerClosed()
             case .done(let n):
                 input.append(UnsafeRawBufferPointer(start: loop.readScratch, count: n))
+                // Plaintext OpenSSL already decrypted is no longer in the socket: epoll will not say so again.
+                while let tls, tls.pending > 0, case .done(let more) = try transportRead(loop.readScratch, EventLoop.readScratchSize), more > 0 {
+                    input.append(UnsafeRawBufferPointer(start: loop.readScratch, count: more))
+                }
                 delegate?.connectionReadable(self)
             }
         } catch {
@@ -109,7 +118,7 @@ public final class Connection: EventHandler {
         while !output.isEmpty {
             let pending = output.readable
             do {
-                switch try Socket.write(fd, pending.baseAddress!, pending.count) {
+                switch try transportWrite(pending.baseAddress!, pending.count) {
                 case .done(let n):
                     output.consume(n)
                     bytesWritten &+= n
@@ -130,7 +139,7 @@ public final class Connection: EventHandler {
             let blocked = body.withUnsafeBytes { b -> Bool in
                 while tailOffset < b.count {
                     do {
-                        switch try Socket.write(fd, b.baseAddress! + tailOffset, b.count - tailOffset) {
+                        switch try transportWrite(b.baseAddress! + tailOffset, b.count - tailOffset) {
                         case .done(let n):
                             tailOffset += n
                             bytesWritten &+= n
@@ -191,9 +200,9 @@ public final class Connection: EventHandler {
     func updateInterest() {
         guard !isClosed else { return }
         var events: UInt32 = 0
-        if reading { events |= EventMask.readable }
+        if reading || tlsWriteWantsRead { events |= EventMask.readable }
         if !peerClosed { events |= EventMask.readHangup }
-        if hasPendingOutput { events |= EventMask.writable }
+        if (hasPendingOutput && !tlsWriteWantsRead) || tlsReadWantsWrite { events |= EventMask.writable }
         if events != interest {
             interest = events
             loop.modify(fd: fd, id: registration, events: events)
@@ -201,13 +210,19 @@ public final class Connection: EventHandler {
     }
 
     /// Half-closes our side after the output is written (RFC 9112 §9.6 lingering close).
-    public func shutdownWrite() { if !isClosed { Socket.shutdownWrite(fd) } }
+    public func shutdownWrite() {
+        guard !isClosed else { return }
+        tls?.shutdown()                          // close_notify first (RFC 8446 §6.1), then the TCP half-close
+        Socket.shutdownWrite(fd)
+    }
 
     /// Closes the socket and frees the buffers. Idempotent.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         loop.deregister(fd: fd, closing: true)
+        tls?.shutdown()
+        tls = nil
         Socket.close(fd)
         input.free()
         output.free()

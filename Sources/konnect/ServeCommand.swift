@@ -25,6 +25,8 @@ enum ServeCommand {
       --max-connections N     past this, new connections get 503 with Retry-After (default 19000)
       --post-burst N          posting rate limit per account, shared by POST /messages and POST /rooms: the burst (default 50)
       --post-rate R           tokens back per second; 0 turns the limit off (default 10)
+      --tls-cert PEM          serve HTTPS: the certificate chain (server certificate first), with --tls-key
+      --tls-key PEM           the certificate's private key (OpenSSL's TLS 1.2/1.3, on the same event loops)
       --log-level L           info: one line per request on stderr; warn, error: quieter (default info)
       --help                  this text
 
@@ -33,7 +35,7 @@ enum ServeCommand {
     """
 
     static let valueFlags: Set<String> = ["host", "port", "loops", "max-head-bytes", "max-body-bytes", "head-timeout",
-                                          "idle-timeout", "max-connections", "log-level"]
+                                          "idle-timeout", "max-connections", "log-level", "tls-cert", "tls-key"]
 
     /// Flags other developers add (e.g. `db`); read them from `arguments` in `buildRouter`.
     nonisolated(unsafe) static var extraValueFlags: Set<String> = apiValueFlags
@@ -68,6 +70,14 @@ func runServe(arguments raw: [String]) -> Int32 {
         configuration.idleTimeout = try arguments.seconds("idle-timeout", configuration.idleTimeout)
         configuration.maxConnections = try arguments.int("max-connections", configuration.maxConnections, range: 1...10_000_000)
         let maxBody = try arguments.int("max-body-bytes", 64 * 1024, range: 0...1 << 30)
+        switch (arguments.values["tls-cert"], arguments.values["tls-key"]) {
+        case (nil, nil): break
+        case (let cert?, let key?):
+            do { configuration.tls = try TLSServerContext(certificateFile: cert, keyFile: key) } catch {
+                throw UsageError("cannot use --tls-cert/--tls-key: \(error)")
+            }
+        default: throw UsageError("--tls-cert and --tls-key go together")
+        }
         logLevel = arguments.string("log-level", "info")
         guard ["info", "warn", "error"].contains(logLevel) else {
             throw UsageError("--log-level must be info, warn or error, got '\(logLevel)'")
@@ -93,7 +103,7 @@ func runServe(arguments raw: [String]) -> Int32 {
         return 1
     }
     let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-    printError("konnect listening on http://\(hostText):\(server.port)")
+    printError("konnect listening on \(configuration.tls == nil ? "http" : "https")://\(hostText):\(server.port)")
     server.waitUntilStopped()
     return 0
 }

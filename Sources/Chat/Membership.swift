@@ -36,6 +36,7 @@ public struct AuthorizedRoom: Sendable, Hashable {
 public struct RoomView: Sendable, Hashable {
     public var room: Room
     public var joined: Bool
+    public var name: String { room.name }
     public init(room: Room, joined: Bool) {
         self.room = room
         self.joined = joined

@@ -21,10 +21,25 @@ extension ChatService {
                 guard access == nil, let users = resolved.direct, users.contains(caller) else {
                     return completion(.failure(.roomNotFound(resolved.name)))
                 }
-                store.openDirectRoom(name: resolved.name, usernames: Array(Set(users)).sorted(),
-                                     requester: user.username, at: clock()) { result in
-                    completion(result.map { AuthorizedRoom(access: $0, username: user.username) })
-                }
+                openDirectRoom(resolved.name, users: users, for: user, completion: completion)
+            }
+        }
+    }
+
+    /// First use of a direct room by one of its two users: the other one is looked up with a read first, so
+    /// `@nobody` costs no write; then the room is made (or found, if the other user just made it) by the writer.
+    private func openDirectRoom(_ name: String, users: [String], for user: User, completion: @escaping Completion<AuthorizedRoom>) {
+        let caller = Validation.usernameKey(user.username)
+        let other = users.first { $0 != caller } ?? caller
+        store.user(named: other) { [self] found in
+            switch found {
+            case .failure(let error): return completion(.failure(error))
+            case .success(nil): return completion(.failure(.userNotFound(other)))
+            case .success: break
+            }
+            store.openDirectRoom(name: name, usernames: Array(Set(users)).sorted(), requester: user.username,
+                                 at: clock()) { result in
+                completion(result.map { AuthorizedRoom(access: $0, username: user.username) })
             }
         }
     }

@@ -183,3 +183,38 @@ extension StoreContract {
         XCTAssertEqual(try ownerAnswer.value?.get().messages, [message])
     }
 }
+
+extension StoreContract {
+    /// Two server instances on one database (`makeStores` gives two stores sharing it): a member removed through
+    /// one is refused on the other from their next request — reads, posts, the listing, the hot token+page read —
+    /// though the other had just admitted them; added back, they are in again; a room made on one exists on the
+    /// other at once, even right after the other answered that it did not exist.
+    func membershipFreshAcrossInstances(_ makeStores: () throws -> (Store, Store)) throws {
+        let (storeA, storeB) = try makeStores()
+        let a = ChatService(store: storeA, passwordCost: 1), b = ChatService(store: storeB, passwordCost: 1)
+        let owner = try register(a, "keeper"), guest = try register(a, "guest")
+        let token = try value(login(b, "guest")).token
+        func hot(_ chat: ChatService, _ room: String) -> Result<HistoryPage, ChatError> {
+            outcome { chat.history(token: token, room: room, cursor: .newest, limit: 10, completion: $0) }
+        }
+        XCTAssertEqual(code(hot(b, "vault")), "room_not_found")
+        _ = try value(create(a, owner, "vault", "private"))
+        XCTAssertEqual(code(hot(b, "vault")), "room_not_found", "made, but guest is no member")
+        for round in 1...2 {
+            XCTAssertEqual(try value(add(a, owner, "vault", "guest")), .added)
+            _ = try value(post(a, owner, "round \(round)", room: "vault"))
+            for _ in 0..<3 {
+                XCTAssertEqual(try value(hot(b, "vault")).messages.count, round)
+                XCTAssertNoThrow(try value(read(b, guest, "vault")))
+            }
+            XCTAssertNoThrow(try value(remove(a, owner, "vault", "guest")))
+            XCTAssertEqual(code(hot(b, "vault")), "room_not_found", "round \(round)")
+            XCTAssertEqual(code(read(b, guest, "vault")), "room_not_found")
+            XCTAssertEqual(code(post(b, guest, "still here?", room: "vault")), "room_not_found")
+            XCTAssertFalse(try list(b, guest).rooms.contains { $0.name == "vault" })
+        }
+        XCTAssertEqual(code(read(b, guest, "later")), "room_not_found")
+        _ = try value(create(a, owner, "later"))
+        XCTAssertNoThrow(try value(read(b, guest, "later")), "created on A after B said it did not exist")
+    }
+}

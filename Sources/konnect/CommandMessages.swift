@@ -9,7 +9,7 @@ extension ClientCommand {
     static var send: ClientCommand {
         ClientCommand(spec: CommandSpec(
             name: "send", synopsis: "konnect send [--room R | @USER] [--client-id ID] [TEXT…]",
-            summary: "post a message (the arguments joined by spaces, or stdin when there are none); @USER first: to them",
+            summary: "post a message (the arguments joined by spaces, or stdin); a first word @USER sends to USER",
             options: [roomOption,
                       CommandOption(name: "client-id", valueName: "ID",
                                     help: "idempotency key; a repeat with the same ID posts nothing new (default: random)")],

@@ -98,7 +98,7 @@ extension ChatService {
     /// DELETE /rooms/{name}/members/{username}: anyone may leave (but not `general`: cannot_leave); only the
     /// owner removes others (not_owner); a direct room: direct_room. Removing a non-member succeeds.
     public func removeMember(user: User, room: String, username: String, completion: @escaping Completion<Void>) {
-        openRoom(user: user, room: room) { [store] result in
+        openRoom(user: user, room: room) { [self] result in
             switch result {
             case .failure(let error): completion(.failure(error))
             case .success(let room):
@@ -110,7 +110,15 @@ extension ChatService {
                     return completion(.failure(.notOwner))
                 }
                 if Validation.username(username) != nil { return completion(.failure(.userNotFound(username))) }
-                store.removeMember(room: room.name, username: username) { completion($0.map { _ in () }) }
+                store.removeMember(room: room.name, username: username) { [self] result in
+                    // Their held requests here answer now; on other instances, when the next message arrives.
+                    if case .success = result, room.access.visibility != .public {
+                        for waiter in waiters.remove(room: room.name, member: removing) {
+                            waiter.onReady(.failure(.roomNotFound(room.name)))
+                        }
+                    }
+                    completion(result.map { _ in () })
+                }
             }
         }
     }

@@ -142,6 +142,19 @@ final class WaiterRegistry: Sendable {
         s.tailBytes = 0
     }
 
+    /// Removes and returns the waiters of `room` registered for `member` (a username key; removal from a room).
+    func remove(room: String, member: String) -> [Waiter] {
+        state.withLock { s in
+            guard let r = s.rooms[room], !r.waiters.isEmpty else { return [] }
+            let gone = r.waiters.values.filter { $0.member.map(Validation.usernameKey) == member }
+            for waiter in gone {
+                s.rooms[room]!.waiters[waiter.ticket.id] = nil
+                s.roomOf[waiter.ticket.id] = nil
+            }
+            return gone
+        }
+    }
+
     /// Every waiter, removed (shutdown).
     func takeAll() -> [Waiter] {
         state.withLock { s in

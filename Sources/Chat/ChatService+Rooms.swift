@@ -7,8 +7,8 @@ extension ChatService {
     /// created on first use (user_not_found when the other user does not exist). One store visit (`roomAccess`,
     /// from memory on SQLite) whether or not the room exists and whether or not it admits the caller.
     public func openRoom(user: User, room typed: String, completion: @escaping Completion<AuthorizedRoom>) {
-        let caller = Validation.usernameKey(user.username)
-        guard let resolved = RoomName.resolve(typed, caller: caller) else {
+        // The caller's lowercase name is needed only for direct rooms (not on the hot path of a named room).
+        guard let resolved = RoomName.resolve(typed, caller: Validation.usernameKey(user.username)) else {
             return completion(.failure(.roomNotFound(typed)))
         }
         store.roomAccess(room: resolved.name, username: user.username) { [self] result in
@@ -18,7 +18,8 @@ extension ChatService {
             case .success(let access?) where access.admits:
                 completion(.success(AuthorizedRoom(access: access, username: user.username)))
             case .success(let access):
-                guard access == nil, let users = resolved.direct, users.contains(caller) else {
+                guard access == nil, let users = resolved.direct,
+                      users.contains(Validation.usernameKey(user.username)) else {
                     return completion(.failure(.roomNotFound(resolved.name)))
                 }
                 openDirectRoom(resolved.name, users: users, for: user, completion: completion)

@@ -8,7 +8,8 @@ public struct RoomName: Sendable, Hashable {
 
     /// `@bob` (any case) is the direct room of the caller and bob; `@Bob,Alice` is `@alice,bob`; anything else
     /// must be a valid room name. Nil: no room can have this name (answered room_not_found without the store).
-    public static func resolve(_ typed: String, caller: String) -> RoomName? {
+    /// `caller` (lowercase) is asked only for the `@bob` form.
+    public static func resolve(_ typed: String, caller: @autoclosure () -> String) -> RoomName? {
         guard typed.utf8.first == UInt8(ascii: "@") else {
             return Validation.roomName(typed) == nil ? RoomName(name: typed, direct: nil) : nil
         }
@@ -16,7 +17,7 @@ public struct RoomName: Sendable, Hashable {
             .map { String(Substring($0)) }
         var users: [String]
         switch parts.count {
-        case 1: users = [caller, parts[0]]
+        case 1: users = [caller(), parts[0]]
         case 2: users = parts
         default: return nil
         }

@@ -29,6 +29,9 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
 
     router.add("GET", "/rooms", routes.listRooms)
     router.add("POST", "/rooms", PostLimiter.limited(limiter, routes.createRoom))
+    router.add("GET", "/rooms/{name}", routes.getRoom)
+    router.add("PUT", "/rooms/{name}/members/{username}", routes.addMember)
+    router.add("DELETE", "/rooms/{name}/members/{username}", routes.removeMember)
 
     router.add("POST", "/messages", PostLimiter.limited(limiter, routes.post))
     router.add("GET", "/messages", routes.history)

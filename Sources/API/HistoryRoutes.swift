@@ -131,15 +131,21 @@ extension ChatRoutes {
             case .failure(let refusal):
                 self.authenticated(request, responder) { _ in responder.respond(refusal.response) }
             case .success(let query):
-                if case .after(let after) = query.cursor, query.wait > 0 {
-                    self.authenticated(request, responder) { _ in self.longPoll(query, after: after, responder) }
-                } else if query.wait > 0 {
-                    // `wait` without `after` (contract v2): after the room's newest seq now. The same authenticated
-                    // read as a page says what that is, and answers 401/404 as a page would.
-                    self.chat.history(token: token, room: query.room, cursor: .newest, limit: 1) { result in
-                        switch result {
-                        case .success(let page): self.longPoll(query, after: page.lastSeq, responder)
-                        case .failure(let error): responder.respond(APIResponse.problem(error))
+                if query.wait > 0 {
+                    self.authenticated(request, responder) { user in
+                        self.chat.openRoom(user: user, room: query.room) { opened in
+                            switch opened {
+                            case .failure(let error): responder.respond(APIResponse.problem(error))
+                            case .success(let room):
+                                if case .after(let after) = query.cursor { return self.longPoll(query, room: room, after: after, responder) }
+                                // `wait` without `after` (contract v2): after the room's newest seq now.
+                                self.chat.history(room: room, cursor: .newest, limit: 1) { result in
+                                    switch result {
+                                    case .success(let page): self.longPoll(query, room: room, after: page.lastSeq, responder)
+                                    case .failure(let error): responder.respond(APIResponse.problem(error))
+                                    }
+                                }
+                            }
                         }
                     }
                 } else {
@@ -151,25 +157,27 @@ extension ChatRoutes {
         }
     }
 
-    func longPoll(_ query: HistoryQuery, after: Int64, _ responder: Responder) {
-        let ticket = chat.waitForMessages(room: query.room, after: after, limit: query.limit) { result in
+    /// Parks the request on `room` (authorized by the domain) until a post or the deadline.
+    func longPoll(_ query: HistoryQuery, room authorized: AuthorizedRoom, after: Int64, _ responder: Responder) {
+        let ticket = chat.waitForMessages(room: authorized, after: after, limit: query.limit) { result in
             self.answerPage(responder, query, result)
         }
         guard let ticket else { return }     // answered at once
-        if lastSeqs.value(room: query.room) == nil {
+        let room = authorized.name
+        if lastSeqs.value(room: room) == nil {
             // The deadline answer needs the room's last_seq without a store read: learn it now, off the hot path.
-            chat.history(room: query.room, cursor: .newest, limit: 1) { result in
+            chat.history(room: authorized, cursor: .newest, limit: 1) { result in
                 if case .success(let page) = result { self.lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
             }
         }
-        let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages, room = query.room
+        let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages
         responder.park(timeout: query.wait, onDeadline: {
             chat.cancelWait(ticket)
             // Nothing newer than `after` was posted (else onReady had answered): an empty page. The room's
             // last_seq comes from the cache; if the read started at park time has not landed, ask once more (the
             // SQLite store answers reads synchronously).
             if lastSeqs.value(room: room) == nil {
-                chat.history(room: room, cursor: .newest, limit: 1) { result in
+                chat.history(room: authorized, cursor: .newest, limit: 1) { result in
                     if case .success(let page) = result { lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
                 }
             }

@@ -69,14 +69,43 @@ public final class KonnectClient {
 
     // MARK: Rooms
 
+    /// Every room the caller can see (public ones, and their private and direct ones), by name: all pages.
     public func rooms() throws -> [APIRoom] {
-        let answer: RoomsEnvelope = try call("GET", "/rooms")
-        return answer.rooms
+        var all: [APIRoom] = []
+        var after: String?
+        while true {
+            let query = after.map { Self.queryString([("after", $0)]) } ?? ""
+            let answer: RoomsEnvelope = try call("GET", "/rooms" + query)
+            all += answer.rooms
+            guard answer.hasMore == true, let last = answer.rooms.last?.name else { return all }
+            after = last
+        }
     }
 
-    public func createRoom(_ name: String) throws -> APIRoom {
-        let answer: RoomEnvelope = try call("POST", "/rooms", json: ["name": name])
+    /// Creates a room; `isPrivate` makes it visible to its members only.
+    public func createRoom(_ name: String, isPrivate: Bool = false) throws -> APIRoom {
+        var body = ["name": name]
+        if isPrivate { body["visibility"] = "private" }
+        let answer: RoomEnvelope = try call("POST", "/rooms", json: body)
         return answer.room
+    }
+
+    /// One room with its members (`@bob` for a direct room).
+    public func room(_ name: String) throws -> APIRoom {
+        let answer: RoomEnvelope = try call("GET", "/rooms/" + Self.segment(name))
+        return answer.room
+    }
+
+    /// Adds `username` to `room` (yourself: joins a public room). True when added, false when already a member.
+    @discardableResult
+    public func addMember(room: String, username: String) throws -> Bool {
+        _ = try exchange("PUT", "/rooms/\(Self.segment(room))/members/\(Self.segment(username))", body: nil)
+        return lastStatus == 201
+    }
+
+    /// Removes `username` from `room` (yourself: leaves it).
+    public func removeMember(room: String, username: String) throws {
+        _ = try exchange("DELETE", "/rooms/\(Self.segment(room))/members/\(Self.segment(username))", body: nil)
     }
 
     // MARK: Messages

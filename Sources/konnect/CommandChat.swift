@@ -6,13 +6,15 @@ import Synchronization
 extension ClientCommand {
     static var chat: ClientCommand {
         ClientCommand(spec: CommandSpec(
-            name: "chat", synopsis: "konnect chat [--room R]",
+            name: "chat", synopsis: "konnect chat [--room R | ROOM]",
             summary: "chat interactively: recent history, then live messages while you type (/help inside)",
-            options: [CommandOption(name: "room", valueName: "R", help: "the room to start in (default general)")],
-            examples: ["konnect chat", "konnect chat --room ops",
-                       "printf 'hello\\n/quit\\n' | konnect chat   # not a terminal: plain line mode"]
+            options: [CommandOption(name: "room", valueName: "R",
+                                    help: "the room to start in (default general); @bob: your direct room with bob")],
+            examples: ["konnect chat", "konnect chat --room ops", "konnect chat @bob",
+                       "printf 'hello\\n/quit\\n' | konnect chat   # not a terminal: plain line mode"],
+            positionals: 0...1
         )) { arguments, context in
-            try CommandChatSession(context: context, room: context.room(arguments)).run()
+            try CommandChatSession(context: context, room: context.room(arguments, positional: true)).run()
         }
     }
 }

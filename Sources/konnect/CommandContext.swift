@@ -49,8 +49,13 @@ struct CommandContext {
         return try KonnectClient(server: server, token: token, timeout: timeout, tls: tls)
     }
 
-    /// The room to use: `--room`, else `general` (the room that always exists, API.md "Rooms").
-    func room(_ arguments: ParsedArguments) -> String {
-        arguments.value("room") ?? "general"
+    /// The room to use: `--room`, else (for commands that take one) the ROOM argument, else `general` (the room
+    /// that always exists, API.md "Rooms"). `@bob` is the direct room with bob (API.md "Rooms v2").
+    func room(_ arguments: ParsedArguments, positional: Bool = false) throws -> String {
+        if positional, let room = arguments.positionals.first {
+            if arguments.value("room") != nil { throw CommandUsageError("give the room once: --room R or ROOM") }
+            return room
+        }
+        return arguments.value("room") ?? "general"
     }
 }

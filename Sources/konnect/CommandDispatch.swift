@@ -11,7 +11,8 @@ struct ClientCommand {
 /// The client side of `konnect`. `main.swift` asks it first; `nil` means "not a client command" (e.g. `serve`).
 enum ClientCommands {
     static var all: [ClientCommand] {
-        [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate]
+        [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
+         .roomsLeave, .members, .membersAdd, .membersRemove]
     }
 
     /// Exit status for `konnect <arguments…>` (arguments without the program name), or nil when the first

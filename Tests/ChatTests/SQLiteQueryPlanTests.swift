@@ -21,6 +21,10 @@ final class SQLiteQueryPlanTests: XCTestCase {
             ("messagesAfter", SQL.messagesAfter, "USING PRIMARY KEY (room_id=? AND seq>?)"),
             ("deleteExpiredTokens", SQL.deleteExpiredTokens, "tokens_expires_at"),
             ("forgetLoginFailures", SQL.forgetLoginFailures, "login_failures_at"),
+            ("roomAccess", SQL.roomAccess, "USING PRIMARY KEY (room_id=? AND user_id=?)"),
+            ("roomMembers", SQL.roomMembers, "USING PRIMARY KEY (room_id=?)"),
+            ("userID", SQL.userID, "USING COVERING INDEX"),
+            ("joinGeneral", SQL.joinGeneral, "sqlite_autoindex_users_1 (username_key=?)"),
         ]
         for (name, sql, expected) in cases {
             let plan = try db.query("EXPLAIN QUERY PLAN " + sql, []) { $0.text(3) }.joined(separator: " | ")

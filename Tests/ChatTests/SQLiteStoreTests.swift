@@ -22,6 +22,17 @@ final class SQLiteStoreTests: XCTestCase {
     func testConcurrentPosts() throws { try contract.concurrentPosts() }
     func testWaitersWokenByOnePost() throws { try contract.waitersWokenByOnePost() }
     func testWaiterAnswersAtOnce() throws { try contract.waiterAnswersAtOnce() }
+    func testPrivateRoomsAreInvisibleToOthers() throws { try contract.privateRoomsAreInvisibleToOthers() }
+    func testMembershipRules() throws { try contract.membershipRules() }
+    func testDirectRooms() throws { try contract.directRooms() }
+    func testRoomPaging() throws { try contract.roomPaging() }
+    func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
+    func testMembershipFreshAcrossInstances() throws {
+        try contract.membershipFreshAcrossInstances { [dir] in
+            let path = dir.file("\(UUID().uuidString).db")
+            return (try SQLiteStore(path: path), try SQLiteStore(path: path))
+        }
+    }
 
     /// Message ids: 12 hex digits of the creation time in ms, then 16 that make them unique (SQLiteBatch).
     func testMessageIDs() throws {

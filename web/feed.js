@@ -1,9 +1,8 @@
-// Room feed: history pages, live long-poll with capped backoff, and dedupe by seq (API.md "GET /messages").
+// Room feed: history pages, live long-poll with backoff (retry.js), and dedupe by seq (API.md "GET /messages").
 'use strict';
 window.Konnect = window.Konnect || {};
 
 (function (K) {
-  const BACKOFF_MS = [500, 1000, 2000, 3000, 4000];  // capped at a few seconds: a restarted server is found fast
   const WAIT_S = 30;                                  // long-poll hold; the server answers sooner on a new message
   const PAGE = 50;
 
@@ -19,12 +18,6 @@ window.Konnect = window.Konnect || {};
     },
     wake() { for (const done of [...this.waiters]) done(); },
   };
-
-  /** Jittered delay for the n-th consecutive failure, so many clients do not return in lockstep. */
-  function backoff(failures) {
-    const base = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length) - 1];
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
 
   /** What the client holds of one room: messages in ascending seq, each seq at most once. */
   class RoomState {
@@ -52,6 +45,9 @@ window.Konnect = window.Konnect || {};
       this.current = null;
       this.generation = 0;
       this.controller = null;
+      // One per feed, not per loop: a restart() during an outage (offline event, wake-up) does not reset it.
+      this.backoff = new K.retry.Backoff();
+      this.sleep = (ms) => waker.sleep(ms);  // replaced by the browser test's fake clock
     }
 
     open(name) {
@@ -78,7 +74,6 @@ window.Konnect = window.Konnect || {};
     }
 
     async run(generation, state, signal) {
-      let failures = 0;
       while (generation === this.generation) {
         try {
           if (!state.loaded) {
@@ -95,14 +90,13 @@ window.Konnect = window.Konnect || {};
             for (const m of fresh) state.messages.push(m);
             if (fresh.length) this.handlers.append(state, fresh);
           }
-          failures = 0;
+          this.backoff.reset();
         } catch (error) {
           if (generation !== this.generation) return;
           if (!(error instanceof K.ApiError)) throw error;
           if (error.status === 401) return;  // the app returns to the login screen
           if (!error.transient) { this.handlers.failed(state, error); return; }
-          failures++;
-          await waker.sleep(Math.max(backoff(failures), error.retryAfter * 1000));
+          await this.sleep(this.backoff.next(error.retryAfter));
         }
       }
     }
@@ -130,5 +124,4 @@ window.Konnect = window.Konnect || {};
 
   K.Feed = Feed;
   K.waker = waker;
-  K.backoff = backoff;
 })(window.Konnect);

@@ -11,6 +11,7 @@
     network: 'The server cannot be reached. Try again in a moment.',
   };
   const SLEEP_GAP_MS = 15000;  // a timer that fires this late means the machine slept
+  const UNSENT_USER_KEY = 'konnect.unsentUser';
 
   const api = new K.Api();
   const title = K.ui.unreadTitle();
@@ -25,10 +26,40 @@
   };
   api.onUnauthorized = () => {
     if (!session) return;
+    // Messages the ended session could not send stay in this user's outbox (localStorage) and are sent after
+    // the next login as the same user; until then the login screen shows them (never silently hidden).
+    K.storage.write(UNSENT_USER_KEY, api.username);
     endSession(false);
     api.forget();
     showAuth('Your session has ended. Please log in again.');
   };
+
+  /** The messages of the user whose session ended while they were queued, on the login screen. */
+  function showUnsent() {
+    const user = K.storage.read(UNSENT_USER_KEY);
+    let items = [];
+    try { items = user ? JSON.parse(K.storage.read(`konnect.outbox.${user}`) || '[]') : []; } catch (_) { items = []; }
+    if (!Array.isArray(items) || !items.length) {
+      if (user) K.storage.remove(UNSENT_USER_KEY);
+      $('unsent').hidden = true;
+      return;
+    }
+    $('unsent-title').textContent = `Not sent — will send after you log in as ${user}`;
+    $('unsent-list').replaceChildren(...items.map((item) => {
+      const li = document.createElement('li');
+      const room = document.createElement('span');
+      room.className = 'unsent-room';
+      room.textContent = `#${item.room}`;
+      const text = document.createElement('span');
+      text.className = 'unsent-text';
+      text.dir = 'auto';
+      text.textContent = item.text;
+      li.append(room, text);
+      return li;
+    }));
+    $('unsent').hidden = false;
+    if (!$('username').value) $('username').value = user;
+  }
 
   function setMode(next) {
     mode = next;
@@ -51,7 +82,8 @@
     $('auth-error').textContent = message || '';
     $('password').value = '';
     title.clear();
-    $('username').focus();
+    showUnsent();
+    ($('username').value ? $('password') : $('username')).focus();
   }
 
   async function submitAuth(event) {
@@ -75,6 +107,8 @@
   }
 
   function startSession() {
+    if (K.storage.read(UNSENT_USER_KEY) === api.username) K.storage.remove(UNSENT_USER_KEY);
+    $('unsent').hidden = true;
     $('auth').hidden = true;
     $('chat').hidden = false;
     $('me-name').textContent = api.username;

@@ -190,6 +190,13 @@ def restart(server, alice, bob, api_bob):
     alice.type_and_send("sent while the server was down")
     wait_for(lambda: alice.pending() == ["sent while the server was down"], 3, "pending bubble")
     wait_for(lambda: "waiting for connection" in alice.el("#pending").text, 10, "pending state shown")
+    alice.type_and_send("and a second one queued behind it")
+    alice.type_and_send("and a third")
+    queued = ["sent while the server was down", "and a second one queued behind it", "and a third"]
+    wait_for(lambda: alice.pending() == queued, 3, "three pending bubbles")
+    states = alice.js("return Array.from(document.querySelectorAll('#pending li.msg .state'), e => e.textContent)")
+    assert states == ["waiting for connection…"] * 3, f"every queued message says it is waiting: {states}"
+    step("while offline every queued message says 'waiting for connection…', not only the first")
 
     # Issue 9: with the server down, each tab used to retry in a 0 ms loop. Count every fetch of both tabs
     # (the feed's, the outbox's with a message queued, the room list's) for OUTAGE_S seconds.
@@ -211,7 +218,7 @@ def restart(server, alice, bob, api_bob):
     for page in (alice, bob):
         # The next retry may be up to the 30 s cap away (the room list refresh every 20 s may find it first).
         wait_for(lambda p=page: not p.offline_banner(), 45, f"{page.name}: banner gone after restart")
-        for text in ("sent while the server was down", "posted by the API right after the restart"):
+        for text in queued + ["posted by the API right after the restart"]:
             wait_for(lambda p=page, t=text: p.shown(t), 15, f"{page.name}: {text!r} after restart")
     step(f"both pages reconnected {time.monotonic() - back:.1f} s after the server came back")
     bob.type_and_send("and one more after the restart")
@@ -221,7 +228,8 @@ def restart(server, alice, bob, api_bob):
     stored = api_bob.history("general")
     expected = [(m["seq"], m["text"]) for m in stored]
     assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1)), "server seqs have gaps"
-    assert [m["text"] for m in stored].count("sent while the server was down") == 1, "retry stored twice"
+    for text in queued:
+        assert [m["text"] for m in stored].count(text) == 1, f"{text!r} not stored exactly once"
     for page in (alice, bob):
         assert page.messages() == expected, f"{page.name} shows {page.messages()} but the room is {expected}"
         assert page.pending() == [], f"{page.name} still has pending {page.pending()}"
@@ -271,6 +279,28 @@ def network_drop(alice, bob):
     wait_for(lambda: not bob.offline_banner(), 5, "bob's banner gone")
     assert bob.messages() == alice.messages(), "bob and alice disagree after the network came back"
     step("a page whose network drops shows the banner, then catches up exactly once")
+
+
+def ended_session(server, alice, api):
+    """A send cut off by an ended session (401) stays visible on the login screen and goes out after the login."""
+    token = alice.js("return localStorage.getItem('konnect.token')")
+    Api(server, token).call("POST", "/logout", expect=(204,))
+    alice.type_and_send("typed as my session ended")
+    wait_for(lambda: alice.visible("#auth-form"), 10, "alice at the login form after her session ended")
+    wait_for(lambda: alice.visible("#unsent"), 2, "the unsent message on the login screen")
+    unsent = alice.el("#unsent").text
+    assert "Not sent — will send after you log in as alice" in unsent and "typed as my session ended" in unsent, unsent
+    assert alice.el("#username").get_attribute("value") == "alice"
+    assert alice.js("return document.activeElement.id") == "password", "focus on the password of the known user"
+    alice.el("#password").send_keys(PASSWORD)
+    alice.el("#auth-submit").click()
+    wait_for(lambda: alice.visible("#composer"), 10, "alice back in the chat")
+    wait_for(lambda: len(alice.shown("typed as my session ended")) == 1 and alice.pending() == [], 10,
+             "the cut-off message sent after the login")
+    stored = [m for m in api.history("general") if m["text"] == "typed as my session ended"]
+    assert len(stored) == 1 and stored[0]["user"] == "alice", stored
+    assert not alice.visible("#unsent")
+    step("a message cut off by an ended session shows 'not sent — will send after you log in', then is sent once")
 
 
 def screenshots(alice):
@@ -363,6 +393,7 @@ def main():
         restart(server, alice, bob, api_bob)
         network_drop(alice, bob)
         lost_answer(alice, bob, api_bob)
+        ended_session(server, alice, api_bob)
         screenshots(alice)
         sessions(server, alice, bob)
         for page in pages:

@@ -19,13 +19,22 @@ window.Konnect = window.Konnect || {};
       this.announcer = document.getElementById('announcer');
       this.onNeedOlder = onNeedOlder;
       this.pendingCount = 0;
+      this.atBottom = true;  // as of the last scroll event: where the reader was before a resize
       this.scroller.addEventListener('scroll', () => this.scrolled(), { passive: true });
       this.jump.addEventListener('click', () => this.scrollToBottom());
+      // The composer grows with its text (and a phone keyboard shrinks the page): the pane gets shorter from the
+      // bottom, so a reader at the bottom is kept there instead of losing the newest messages under the composer.
+      if (typeof ResizeObserver === 'function') {
+        new ResizeObserver(() => {
+          if (this.atBottom) this.scrollToBottom();
+        }).observe(this.scroller);
+      }
     }
 
     scrolled() {
       if (this.scroller.scrollTop < NEAR_TOP_PX) this.onNeedOlder();
-      if (this.nearBottom()) this.jump.hidden = true;
+      this.atBottom = this.nearBottom();
+      if (this.atBottom) this.jump.hidden = true;
     }
 
     nearBottom() {
@@ -35,6 +44,7 @@ window.Konnect = window.Konnect || {};
 
     scrollToBottom() {
       this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.atBottom = true;
       this.jump.hidden = true;
     }
 
@@ -66,10 +76,24 @@ window.Konnect = window.Konnect || {};
       this.announce(fresh.filter((m) => m.user !== this.me));
     }
 
-    /** Older messages on top. The distance from the bottom is kept, so the message being read stays put. */
-    prepend(state) {
+    /**
+     * Older messages on top, inserted without redrawing the list: only the message that was first is rebuilt
+     * (it may now continue the group of the one before it, or lose its day separator). The distance from the
+     * bottom is kept, so the message being read stays put.
+     */
+    prepend(state, older) {
       const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-      this.list.replaceChildren(this.build(state.messages, null));
+      if (older && older.length && older.length < state.messages.length) {
+        const fragment = this.build(older, null);
+        const boundary = state.messages[older.length];
+        const first = this.list.firstElementChild;
+        const oldNodes = first && first.classList.contains('day') ? [first, first.nextElementSibling] : [first];
+        fragment.append(...K.render.messageNodes(boundary, older[older.length - 1], this.me));
+        for (const node of oldNodes) if (node) node.remove();
+        this.list.prepend(fragment);
+      } else if (!older || older.length) {
+        this.list.replaceChildren(this.build(state.messages, null));
+      }
       this.updateNote(state);
       this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
       this.fill(state);

@@ -145,6 +145,7 @@ window.Konnect = window.Konnect || {};
   function stamp(date, status, quiet) {
     const meta = document.createElement('span');
     meta.className = quiet && !status ? 'stamp quiet' : 'stamp';
+    meta.dir = 'auto';  // "1:29 PM" stays in order in an RTL bubble, and does not decide the bubble's direction
     const time = document.createElement('time');
     time.dateTime = date.toISOString();
     time.textContent = timeFormat.format(date);

@@ -179,6 +179,7 @@ window.Konnect = window.Konnect || {};
         button.type = 'button';
         button.className = 'room';
         button.dataset.room = room.name;
+        button.title = `#${room.name}`;  // the whole name of a long one, cut with "…" in the list
         const name = document.createElement('span');
         name.className = 'room-label';
         name.textContent = `# ${room.name}`;

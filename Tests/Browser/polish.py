@@ -331,7 +331,7 @@ def paging_cost(page, room, total, step, measured_pages=4):
             timings += page.js("return window.__prependMs")
     assert timings, "no page timed"
     worst = max(timings)
-    print(f"# paging: older page with {page.js(count) - 50}+ messages loaded: "
+    print(f"# paging: each older page once 2,000+ messages were shown (up to {page.js(count)}): "
           f"{', '.join(f'{t:.1f}' for t in timings)} ms script (aim < 50 ms)", flush=True)
     step(f"paging back appends (shown nodes kept); with 2,000 loaded each older page takes {worst:.1f} ms of script at most")
     return timings

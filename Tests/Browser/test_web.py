@@ -212,7 +212,8 @@ def restart(server, alice, bob, api_bob, shots):
     print(f"# outage: {', '.join(f'{n} {r:.2f} req/s' for n, r in rates.items())} over {elapsed:.1f} s", flush=True)
     for name, rate in rates.items():
         assert rate <= MAX_OUTAGE_RATE, f"{name} sent {rate:.1f} requests/s while the server was down"
-        assert rate * elapsed >= 2, f"{name} stopped retrying while the server was down ({rate * elapsed:.0f})"
+        # At least one try: the backoff may be deep in a long wait when counting starts, but never past the cap.
+        assert rate * elapsed >= 1, f"{name} stopped retrying while the server was down ({rate * elapsed:.0f})"
     step(f"during a {OUTAGE_S} s outage each tab sends at most {MAX_OUTAGE_RATE} requests/s "
          f"({max(rates.values()):.2f} measured) and keeps retrying")
     alice.driver.save_screenshot(os.path.join(SCREENSHOTS, "offline-light-desktop.png"))

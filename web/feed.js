@@ -29,6 +29,13 @@ window.Konnect = window.Konnect || {};
       this.loadingOlder = false;
     }
     get lastSeq() { return this.messages.length ? this.messages[this.messages.length - 1].seq : 0; }
+
+    /** Forgets all but the newest `keep` messages (they can be paged back in); how many went. */
+    dropOldest(keep) {
+      const count = Math.max(0, this.messages.length - keep);
+      if (count) { this.messages.splice(0, count); this.hasOlder = true; }
+      return count;
+    }
     get firstSeq() { return this.messages.length ? this.messages[0].seq : 0; }
   }
 
@@ -108,7 +115,13 @@ window.Konnect = window.Konnect || {};
       state.loadingOlder = true;
       this.handlers.loading(state);
       try {
-        const page = await this.api.history(state.name, state.firstSeq, PAGE);
+        const before = state.firstSeq;
+        const page = await this.api.history(state.name, before, PAGE);
+        if (state.firstSeq !== before) {  // the oldest were dropped meanwhile: this page no longer joins on
+          state.loadingOlder = false;
+          if (state === this.current) this.handlers.loading(state);
+          return;
+        }
         const older = page.messages.filter((m) => m.seq < state.firstSeq);
         state.messages = older.concat(state.messages);
         state.hasOlder = page.has_more && older.length > 0;

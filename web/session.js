@@ -107,6 +107,11 @@ window.Konnect = window.Konnect || {};
     appended(state, fresh) {
       // The pending copy leaves in the same task the stored message arrives: a message is never shown twice.
       this.view.append(state, fresh);
+      const { max, keep } = K.MessageView.limits;
+      if (state.messages.length > max && this.view.atBottom && state.dropOldest(keep)) {
+        this.view.dropOldest(state);
+        this.view.scrollToBottom();
+      }
       this.showPending();
       this.markSeen(state);
       this.title.count(fresh.filter((m) => m.user !== this.api.username).length);

@@ -5,6 +5,9 @@ window.Konnect = window.Konnect || {};
 (function (K) {
   const NEAR_BOTTOM_PX = 120;
   const NEAR_TOP_PX = 200;
+  // A long-open room keeps at most `max` messages in the page: past it, while the reader follows the newest,
+  // the oldest go down to `keep` (scrolling back fetches them again). Changeable for the browser test.
+  const LIMITS = { max: 3000, keep: 2500 };
   const STATE_LABELS = { sending: 'sending…', retrying: 'retrying…', offline: 'waiting for connection…', sent: 'sent' };
 
   /** The scrollable message list of the open room. Older pages go on top without moving what is on screen. */
@@ -99,6 +102,19 @@ window.Konnect = window.Konnect || {};
       this.fill(state);
     }
 
+    /** Removes the nodes of messages the state no longer holds (older than its first) and redraws the new first. */
+    dropOldest(state) {
+      const first = state.messages[0];
+      if (!first) { this.list.replaceChildren(); return; }
+      const firstSeq = String(first.seq);
+      while (this.list.firstElementChild && this.list.firstElementChild.dataset.seq !== firstSeq) {
+        this.list.firstElementChild.remove();
+      }
+      const old = this.list.firstElementChild;
+      if (old) old.replaceWith(...K.render.messageNodes(first, null, this.me));
+      this.updateNote(state);
+    }
+
     /** While the pane is not full there is nothing to scroll, so keep loading until it is (or history ends). */
     fill(state) {
       if (state.loaded && state.hasOlder && this.scroller.scrollHeight <= this.scroller.clientHeight + NEAR_TOP_PX) {
@@ -146,5 +162,6 @@ window.Konnect = window.Konnect || {};
     }
   }
 
+  MessageView.limits = LIMITS;
   K.MessageView = MessageView;
 })(window.Konnect);

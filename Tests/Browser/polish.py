@@ -307,7 +307,7 @@ if (!window.__prependMs) {
 """
 
 
-def paging_cost(page, room, total, step, measured_pages=4):
+def paging_cost(page, poster, room, total, step, measured_pages=4):
     """Scrolls back until 2,000 messages are loaded, then times the script of each further older page (the view's
     prepend, with the layout it forces). Printed, not asserted: CI machines vary. Also checks nothing is redrawn."""
     page.js(TIME_PREPEND_JS)
@@ -334,6 +334,25 @@ def paging_cost(page, room, total, step, measured_pages=4):
     print(f"# paging: each older page once 2,000+ messages were shown (up to {page.js(count)}): "
           f"{', '.join(f'{t:.1f}' for t in timings)} ms script (aim < 50 ms)", flush=True)
     step(f"paging back appends (shown nodes kept); with 2,000 loaded each older page takes {worst:.1f} ms of script at most")
+
+    # The page keeps at most limits.max messages while the reader follows the newest (3,000; 2,100 here).
+    page.js("Konnect.MessageView.limits.max = 2100; Konnect.MessageView.limits.keep = 2000;"
+            "const s = document.getElementById('scroller'); s.scrollTop = s.scrollHeight")
+    try:
+        time.sleep(0.3)
+        newest = poster.post(room, "news at the bottom of a long room")["seq"]
+        wait_for(lambda: page.shown("news at the bottom of a long room"), 10, "the new message in the long room")
+        seqs = [seq for seq, _ in page.messages()]
+        assert len(seqs) == 2000 and seqs == list(range(newest - 1999, newest + 1)), \
+            f"after the trim: {len(seqs)} messages, {seqs[:2]} … {seqs[-2:]}"
+        assert page.js("return document.querySelectorAll('#messages li.day').length") == 1
+        page.js(top)
+        wait_for(lambda: page.messages()[0][0] < newest - 1999, 15, "the dropped messages paged back in")
+        seqs = [seq for seq, _ in page.messages()]
+        assert seqs == list(range(seqs[0], newest + 1)), "a gap after paging back past the trim"
+    finally:
+        page.js("Konnect.MessageView.limits.max = 3000; Konnect.MessageView.limits.keep = 2500")
+    step("past the limit the oldest messages leave the page while the reader is at the bottom; paging brings them back")
     return timings
 
 

@@ -253,7 +253,7 @@ def polish_checks(server, alice, bob, api, seeder, shots):
     polish.long_room_name(alice, api, step, shots)
     polish.theme_choice(alice, step)
     polish.skip_link_and_headings(alice, step)
-    polish.paging_cost(alice, "long", LONG, step)
+    polish.paging_cost(alice, seeder, "long", LONG, step)
 
 
 DROP_ONE_ANSWER_JS = """

@@ -6,7 +6,7 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat)
+    let routes = ChatRoutes(chat: chat, maxWait: options.maxWait)
     let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
@@ -70,7 +70,12 @@ final class ChatRoutes: Sendable {
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
 
-    init(chat: ChatService) { self.chat = chat }
+    let maxWait: Double               // the longest a long-poll is held (APIOptions.maxWait)
+
+    init(chat: ChatService, maxWait: Double = 60) {
+        self.chat = chat
+        self.maxWait = maxWait
+    }
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
     static func bearerToken(_ request: HTTPRequest) -> String? {

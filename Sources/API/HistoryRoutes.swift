@@ -11,7 +11,7 @@ struct HistoryQuery: Equatable {
 
     /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 (larger values count as 60),
     /// not with before. Anything else is 400 invalid_parameter.
-    static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
+    static func parse(_ query: String, maxWait: Double = 60) -> Result<HistoryQuery, Refusal> {
         let items = Fields(query)
         func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
             .refuse(APIResponse.invalid("invalid_parameter", detail))
@@ -39,7 +39,7 @@ struct HistoryQuery: Equatable {
             // Contract v2: wait without after waits for the room's next message; with before it is meaningless.
             guard before == nil else { return bad("wait cannot go with before: it waits for newer messages (use after, or neither)") }
             guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60 (larger values count as 60)") }
-            q.wait = min(wait, 60)
+            q.wait = min(wait, maxWait)
         }
         return .success(q)
     }
@@ -127,7 +127,7 @@ extension ChatRoutes {
             guard let token = ChatRoutes.bearerToken(request) else {
                 return self.authenticated(request, responder) { _ in }      // answers the 401
             }
-            switch HistoryQuery.parse(request.query) {
+            switch HistoryQuery.parse(request.query, maxWait: self.maxWait) {
             case .failure(let refusal):
                 self.authenticated(request, responder) { _ in responder.respond(refusal.response) }
             case .success(let query):

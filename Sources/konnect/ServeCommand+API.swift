@@ -7,7 +7,7 @@ import Store
 extension ServeCommand {
     /// `--db PATH` (default `konnect.db` in the working directory) and `--web-root DIR` (default ./web when it
     /// exists, else the repository's web/).
-    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate"]
+    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate", "max-wait"]
 
     /// One per process; `runServe` feeds it from `HTTPServer.onRequest` and adds the server's gauges.
     static let metrics = Metrics()
@@ -25,6 +25,7 @@ extension ServeCommand {
         options.maxBodyBytes = maxBodyBytes
         options.postRateLimit = PostRateLimit(burst: try arguments.int("post-burst", 50, range: 1...1_000_000),
                                               rate: try arguments.rate("post-rate", 10))
+        options.maxWait = min(try arguments.seconds("max-wait", 60), 60)
         return makeRouter(chat: chat, options: options)
     }
 

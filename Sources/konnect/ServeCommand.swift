@@ -25,6 +25,7 @@ enum ServeCommand {
       --max-connections N     past this, new connections get 503 with Retry-After (default 19000)
       --post-burst N          posting rate limit per account, shared by POST /messages and POST /rooms: the burst (default 50)
       --post-rate R           tokens back per second; 0 turns the limit off (default 10)
+      --max-wait S            the longest a long-poll is held; larger waits count as this (default and most 60)
       --tls-cert PEM          serve HTTPS: the certificate chain (server certificate first), with --tls-key
       --tls-key PEM           the certificate's private key (OpenSSL's TLS 1.2/1.3, on the same event loops)
       --log-level L           info: one line per request on stderr; warn, error: quieter (default info)

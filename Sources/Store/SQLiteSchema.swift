@@ -216,6 +216,7 @@ enum SQL {
         """
     static let roomLastSeqs = "SELECT name, last_seq FROM rooms"
     static let roomByName = "SELECT id, created_at, last_seq FROM rooms WHERE name = ?"
+    static let messageCreatedAt = "SELECT created_at FROM messages WHERE room_id = ? AND seq = ?"
     static let insertRoom = "INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
     static let setRoomLastSeq = "UPDATE rooms SET last_seq = ? WHERE id = ?"
 

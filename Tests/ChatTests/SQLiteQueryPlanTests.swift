@@ -16,6 +16,7 @@ final class SQLiteQueryPlanTests: XCTestCase {
             ("userByKey", SQL.userByKey, "USING INDEX"),
             ("loginFailures", SQL.loginFailures, "USING COVERING INDEX login_failures_pair"),
             ("roomByName", SQL.roomByName, "USING INDEX"),
+            ("messageCreatedAt", SQL.messageCreatedAt, "USING PRIMARY KEY (room_id=? AND seq=?)"),
             ("messagesNewest", SQL.messagesNewest, "USING PRIMARY KEY (room_id=?)"),
             ("messagesBefore", SQL.messagesBefore, "USING PRIMARY KEY (room_id=? AND seq<?)"),
             ("messagesAfter", SQL.messagesAfter, "USING PRIMARY KEY (room_id=? AND seq>?)"),

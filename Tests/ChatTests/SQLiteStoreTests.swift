@@ -19,6 +19,7 @@ final class SQLiteStoreTests: XCTestCase {
     func testRooms() throws { try contract.rooms() }
     func testPagingThroughAThousand() throws { try contract.pagingThroughAThousand() }
     func testIdempotentRetry() throws { try contract.idempotentRetry() }
+    func testCreatedAtNeverGoesBackwards() throws { try contract.createdAtNeverGoesBackwards() }
     func testConcurrentPosts() throws { try contract.concurrentPosts() }
     func testWaitersWokenByOnePost() throws { try contract.waitersWokenByOnePost() }
     func testWaiterAnswersAtOnce() throws { try contract.waiterAnswersAtOnce() }

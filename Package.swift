@@ -20,11 +20,13 @@ let package = Package(
         .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
         .target(name: "API", dependencies: ["HTTP", "Chat"]),
         .target(name: "Client", dependencies: ["HTTP"]),
-        .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport", "Client"]),
+        .target(name: "CLI", dependencies: ["Client", "HTTP"]),                    // the client commands, flag parsing
+        .target(name: "Bench", dependencies: ["CLI", "HTTP", "Transport"]),         // `konnect bench`
+        .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport", "CLI", "Bench"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
-        .testTarget(name: "CLITests", dependencies: ["HTTP", "Client", "konnect"]),
+        .testTarget(name: "CLITests", dependencies: ["HTTP", "Client", "CLI"]),
     ]
 )

@@ -1,4 +1,5 @@
 // `konnect serve`'s chat wiring: --db (SQLite file) → ChatService → the API's routes; /metrics fed by the server.
+import CLI
 import API
 import Chat
 import HTTP

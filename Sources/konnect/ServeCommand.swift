@@ -1,4 +1,5 @@
 // `konnect serve`: flags → HTTPServerConfiguration, routes via `ServeCommand.buildRouter`, log lines, signals.
+import CLI
 import Glibc
 import HTTP
 import Transport

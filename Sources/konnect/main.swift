@@ -1,4 +1,6 @@
 // Entry point: `konnect <command> [options]`. Each command lives in its own file as `run<Command>(arguments:)`.
+import CLI
+import Bench
 import Glibc
 
 let commandLine = CommandLine.arguments

@@ -1,7 +1,7 @@
 // The chat's line editor without a terminal: keys decoded from bytes, edits at the cursor, and what is drawn in a
 // given number of columns (wide characters and emoji take two).
 import XCTest
-@testable import konnect
+@testable import CLI
 
 final class TerminalLineEditorTests: XCTestCase {
     private func keys(_ text: String) -> [EditorKey] {

@@ -1,11 +1,11 @@
 // `konnect help` and every command's `--help`: synopsis, options and examples.
 
 /// `konnect --version`: the release and the API contract it serves.
-let konnectVersion = "0.2.0 (HTTP API contract v2)"
+public let konnectVersion = "0.2.0 (HTTP API contract v2)"
 
-enum CommandHelp {
+public enum CommandHelp {
     /// The list of commands: on stdout for `konnect help`, on stderr when it answers a mistake.
-    static func printOverview(toStandardError: Bool = false) {
+    public static func printOverview(toStandardError: Bool = false) {
         var text = """
         konnect — a group chat over plain HTTP
 
@@ -52,7 +52,7 @@ enum CommandHelp {
     static var commandNames: [String] { ["serve", "bench", "help", "version"] + ClientCommands.all.map(\.spec.name) }
 
     /// The known command nearest to `typo` (edit distance ≤ 2, or a prefix of one), if any.
-    static func suggestion(for typo: String) -> String? {
+    public static func suggestion(for typo: String) -> String? {
         let typed = Array(typo.lowercased())
         guard !typed.isEmpty, !typo.hasPrefix("-") else { return nil }
         let candidates = commandNames.map { name in (name, distance(typed, Array(name.split(separator: " ")[0]))) }

@@ -9,7 +9,7 @@ struct ClientCommand {
 }
 
 /// The client side of `konnect`. `main.swift` asks it first; `nil` means "not a client command" (e.g. `serve`).
-enum ClientCommands {
+public enum ClientCommands {
     static var all: [ClientCommand] {
         [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
          .roomsLeave, .members, .membersAdd, .membersRemove]
@@ -17,7 +17,7 @@ enum ClientCommands {
 
     /// Exit status for `konnect <arguments…>` (arguments without the program name), or nil when the first
     /// argument names no client command.
-    static func run(_ commandLine: [String]) -> Int32? {
+    public static func run(_ commandLine: [String]) -> Int32? {
         let arguments = commandFirst(commandLine)
         guard let name = arguments.first else {
             CommandHelp.printOverview(toStandardError: true)

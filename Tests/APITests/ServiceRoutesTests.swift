@@ -6,34 +6,35 @@ import Chat
 import HTTP
 
 final class ServiceRoutesTests: XCTestCase {
-    func testHealthIs200AndThen503WhenTheStoreStopsAnswering() throws {
+    /// A running stack whose store can be told to stop answering.
+    private func flakyStack() throws -> (TestStack, FlakyStore) {
         let flaky = Mutex<FlakyStore?>(nil)
         let stack = try TestStack(storeWrapper: { inner in
             let store = FlakyStore(inner)
             flaky.withLock { $0 = store }
             return store
         })
+        return (stack, try XCTUnwrap(flaky.withLock { $0 }))
+    }
+
+    func testHealthIs200AndThen503WhenTheStoreStopsAnswering() throws {
+        let (stack, flaky) = try flakyStack()
         defer { stack.stop() }
         let c = stack.client()
         let ok = try c.get("/health")
         XCTAssertEqual(ok.status, 200)
         XCTAssertEqual(ok.json["status"] as? String, "ok")
         XCTAssertEqual(ok.headers["Content-Type"], "application/json; charset=utf-8")
-        flaky.withLock { $0?.down.store(true, ordering: .relaxed) }
+        flaky.down.store(true, ordering: .relaxed)
         XCTAssertProblem(try c.get("/health"), 503, "unavailable")
     }
 
     /// Issue 13 #9: a store failure is 503 `unavailable` with a detail that says only that (the cause is logged).
     func testStoreFailuresDoNotShowInternalText() throws {
-        let flaky = Mutex<FlakyStore?>(nil)
-        let stack = try TestStack(storeWrapper: { inner in
-            let store = FlakyStore(inner)
-            flaky.withLock { $0 = store }
-            return store
-        })
+        let (stack, flaky) = try flakyStack()
         defer { stack.stop() }
         let alice = try stack.user("alice")
-        flaky.withLock { $0?.down.store(true, ordering: .relaxed) }
+        flaky.down.store(true, ordering: .relaxed)
         let r = try alice.post("/messages", json: ["text": "hello"])
         XCTAssertProblem(r, 503, "unavailable")
         XCTAssertEqual(r.json["detail"] as? String, "the store is unavailable, try again")

@@ -30,7 +30,8 @@ extension ClientCommand {
         )) { arguments, context in
             let (room, user) = (arguments.positionals[0], arguments.positionals[1])
             let added = try context.authenticatedClient().addMember(room: room, username: user)
-            if !context.json { CommandOutput.line(added ? "added \(user) to \(room)" : "\(user) is already in \(room)") }
+            CommandOutput.membership(room: room, username: user, member: true, changed: added, json: context.json,
+                                     human: added ? "added \(user) to \(room)" : "\(user) is already in \(room)")
             return 0
         }
     }
@@ -44,7 +45,8 @@ extension ClientCommand {
         )) { arguments, context in
             let (room, user) = (arguments.positionals[0], arguments.positionals[1])
             try context.authenticatedClient().removeMember(room: room, username: user)
-            if !context.json { CommandOutput.line("removed \(user) from \(room)") }
+            CommandOutput.membership(room: room, username: user, member: false, changed: true, json: context.json,
+                                     human: "removed \(user) from \(room)")
             return 0
         }
     }

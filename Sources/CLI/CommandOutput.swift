@@ -1,6 +1,7 @@
 // Printing for the client commands: human lines (local time, user, text) or one JSON object per line.
 import Client
 import Foundation
+import HTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +24,13 @@ public enum CommandOutput {
 
     static func json(_ value: JSONLine) {
         line(value.jsonLine)
+    }
+
+    /// A membership change: with --json `{"room","username","member","changed"}` (so every command prints
+    /// something a script can read), else `human`.
+    static func membership(room: String, username: String, member: Bool, changed: Bool, json: Bool, human: String) {
+        guard json else { return line(human) }
+        line("{\"room\":\(jsonString(room)),\"username\":\(jsonString(username)),\"member\":\(member),\"changed\":\(changed)}")
     }
 
     /// `{"user":{…}}`, as `POST /register` and `GET /me` answer.

@@ -74,8 +74,10 @@ extension ClientCommand {
         )) { arguments, context in
             let client = try context.authenticatedClient()
             let room = arguments.positionals[0]
-            let added = try client.addMember(room: room, username: client.me().username)
-            if !context.json { CommandOutput.line(added ? "joined \(room)" : "already a member of \(room)") }
+            let me = try client.me().username
+            let added = try client.addMember(room: room, username: me)
+            CommandOutput.membership(room: room, username: me, member: true, changed: added, json: context.json,
+                                     human: added ? "joined \(room)" : "already a member of \(room)")
             return 0
         }
     }
@@ -89,8 +91,10 @@ extension ClientCommand {
         )) { arguments, context in
             let client = try context.authenticatedClient()
             let room = arguments.positionals[0]
-            try client.removeMember(room: room, username: client.me().username)
-            if !context.json { CommandOutput.line("left \(room)") }
+            let me = try client.me().username
+            try client.removeMember(room: room, username: me)
+            CommandOutput.membership(room: room, username: me, member: false, changed: true, json: context.json,
+                                     human: "left \(room)")
             return 0
         }
     }

@@ -56,6 +56,16 @@ final class CommandRoomsTests: CLITestCase {
         XCTAssertTrue(try bob.run(["rooms"]).lines.contains { $0.hasPrefix(open) && $0.contains(" member ") })
         XCTAssertEqual(try bob.run(["rooms", "leave", open]).stdout, "left \(open)\n")
         XCTAssertFalse(try bob.run(["members", open]).lines.contains(bobName))
+        // --json: one object a script can read, for every membership command (issue 12).
+        for (arguments, member, changed) in [(["rooms", "join", open], true, true), (["rooms", "join", open], true, false),
+                                             (["rooms", "leave", open], false, true)] {
+            let lines = jsonLines(try bob.run(arguments + ["--json"]).stdout)
+            XCTAssertEqual(lines.count, 1, "\(arguments)")
+            XCTAssertEqual(lines.first?["room"] as? String, open)
+            XCTAssertEqual(lines.first?["username"] as? String, bobName)
+            XCTAssertEqual(lines.first?["member"] as? Bool, member, "\(arguments)")
+            XCTAssertEqual(lines.first?["changed"] as? Bool, changed, "\(arguments)")
+        }
         let general = try bob.run(["rooms", "leave", "general"])
         XCTAssertEqual(general.status, 1)
         XCTAssertTrue(general.stderr.contains("general"), general.stderr)

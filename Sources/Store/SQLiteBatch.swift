@@ -45,8 +45,20 @@ final class SQLiteBatch {
                 return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
             }
         }
+        var files: [FileInfo] = []
+        for id in request.files {
+            guard let file = try db.query(SQL.fileByID, [.text(id)], row: { SQLiteStore.fileInfo($0, from: 0) }).first,
+                  Validation.usernameKey(file.uploader) == Validation.usernameKey(request.user) else {
+                return .failure(.invalidFile("no file '\(id)' uploaded by you"))
+            }
+            files.append(file)
+        }
         let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,
-                              user: request.user, text: request.text, createdAt: request.at, clientID: request.clientID)
+                              user: request.user, text: request.text, createdAt: request.at, clientID: request.clientID,
+                              files: files)
+        for (position, file) in files.enumerated() {
+            try db.run(SQL.insertMessageFile, [.int(room.id), .int(message.seq), .int(Int64(position)), .text(file.id)])
+        }
         try db.run(SQL.insertMessage, [.int(room.id), .int(message.seq), .text(message.id), .text(message.user),
                                        .text(message.text), .int(message.createdAt.milliseconds),
                                        .optionalText(message.clientID)])

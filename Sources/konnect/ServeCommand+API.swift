@@ -7,7 +7,7 @@ import Store
 extension ServeCommand {
     /// `--db PATH` (default `konnect.db` in the working directory) and `--web-root DIR` (default ./web when it
     /// exists, else the repository's web/).
-    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate"]
+    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate", "max-file-bytes"]
 
     /// One per process; `runServe` feeds it from `HTTPServer.onRequest` and adds the server's gauges.
     static let metrics = Metrics()
@@ -23,6 +23,7 @@ extension ServeCommand {
         let chat = ChatService(store: store)
         var options = APIOptions(webRoot: arguments.values["web-root"], metrics: metrics)
         options.maxBodyBytes = maxBodyBytes
+        options.maxFileBytes = try arguments.int("max-file-bytes", 10 << 20, range: 0...1 << 30)
         options.postRateLimit = PostRateLimit(burst: try arguments.int("post-burst", 50, range: 1...1_000_000),
                                               rate: try arguments.rate("post-rate", 10))
         return makeRouter(chat: chat, options: options)

@@ -37,11 +37,11 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
 
     // A multipart post may carry files: its body limit is the file limit plus 64 KiB; other bodies keep
     // `maxBodyBytes`, refused at head time below (or by the handler when chunked).
-    router.add("POST", "/messages", bodyLimit: uploadLimit, PostLimiter.limited(limiter, routes.post))
+    router.addStreaming("POST", "/messages", bodyLimit: uploadLimit, PostLimiter.limited(limiter, routes.streamedPost))
     router.add("GET", "/messages", routes.history)
 
     // POST /files takes a token of the posting bucket (contract "Rate limits": files share it).
-    router.add("POST", "/files", bodyLimit: uploadLimit, PostLimiter.limited(limiter, fileRoutes.upload))
+    router.addStreaming("POST", "/files", bodyLimit: uploadLimit, PostLimiter.limited(limiter, fileRoutes.streamedUpload))
     router.add("GET", "/files/{id}", fileRoutes.download)
 
     // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,

@@ -19,6 +19,7 @@ public final class FileUpload: @unchecked Sendable {
         var failure: ChatError? = nil      // the first store error: every later call answers it
         var finishing: (NewFile, Finish)? = nil   // set by `finish`: written once every chunk is in
         var done = false                   // finished or aborted: nothing more is taken
+        var onRoom: (@Sendable () -> Void)? = nil   // `whenRoom`'s callback, run once the backlog is small again
     }
 
     let store: Store
@@ -38,6 +39,20 @@ public final class FileUpload: @unchecked Sendable {
     deinit { EVP_MD_CTX_free(digest) }
 
     public var size: Int64 { state.withLock { $0.size } }
+
+    /// Back-pressure for a streamed body: chunks waiting for the store beyond the one in flight.
+    public var backlog: Int { state.withLock { $0.queued.count } }
+
+    /// Runs `callback` (on any thread) once at most one chunk waits for the store — at once when that is so now,
+    /// or when the upload fails or is aborted. One callback at a time.
+    public func whenRoom(_ callback: @escaping @Sendable () -> Void) {
+        let now = state.withLock { s -> Bool in
+            if s.queued.count <= 1 || s.failure != nil || (s.done && s.finishing == nil) { return true }
+            s.onRoom = callback
+            return false
+        }
+        if now { callback() }
+    }
 
     /// Takes the next bytes of the file. False (and nothing taken) when they would make it larger than `maxBytes`.
     @discardableResult
@@ -140,18 +155,28 @@ public final class FileUpload: @unchecked Sendable {
     /// A begin or append completed: on to the next step, or fail the finish waiting for it.
     private func written(_ result: Result<Void, ChatError>) {
         guard case .failure(let error) = result else {
-            state.withLock { $0.writing = false }
-            return pump()
+            let room = state.withLock { s -> (@Sendable () -> Void)? in
+                s.writing = false
+                guard s.queued.count <= 1, let f = s.onRoom else { return nil }
+                s.onRoom = nil
+                return f
+            }
+            pump()
+            room?()
+            return
         }
-        let (finishing, upload) = state.withLock { s -> (Finish?, UploadID?) in
+        let (finishing, upload, room) = state.withLock { s -> (Finish?, UploadID?, (@Sendable () -> Void)?) in
             s.writing = false
             if s.failure == nil { s.failure = error }
             s.done = true
             s.queued = []
             let f = s.finishing?.1
             s.finishing = nil
-            return (f, s.upload)
+            let room = s.onRoom
+            s.onRoom = nil
+            return (f, s.upload, room)
         }
+        room?()
         if let upload { store.abortUpload(upload) { _ in } }
         finishing?(.failure(error))
     }

@@ -56,6 +56,16 @@ extension HTTPConnection {
         exchange.unpark()
         guard !conn.isClosed else { return }
         exchange.response = response
+        if let stream = bodyStream, exchanges.last === exchange {
+            // Answered before its streamed body ended: the rest is never read (BodyStream contract).
+            bodyStream = nil
+            stream.detached = true
+            stream.paused = true
+            closeAfterWrites = true
+            conn.setReading(false)
+            setDeadline(0)
+            stream.deliver(.failed)
+        }
         writeAnswered()
         if !inProcess { finishRound() }
     }
@@ -121,6 +131,7 @@ extension HTTPConnection {
             return
         }
         if conn.input.isEmpty { conn.input.free() }
+        if let stream = bodyStream, stream.paused { return }   // the consumer resumes reading (BodyStream.resume)
         if !conn.reading && exchanges.count < HTTPConnection.maxPipelined {
             conn.setReading(true)
             if !conn.input.isEmpty { process(); finishRound(); return }   // pipelined requests already buffered
@@ -182,6 +193,11 @@ extension HTTPConnection {
         for exchange in pending where exchange.parked { exchange.cancel() }
         request = nil
         accountBody()
+        if let stream = bodyStream {
+            bodyStream = nil
+            stream.detached = true
+            stream.deliver(.failed)
+        }
         timer?.cancel()
         timer = nil
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)

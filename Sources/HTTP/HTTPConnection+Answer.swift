@@ -62,6 +62,7 @@ extension HTTPConnection {
             stream.detached = true
             stream.paused = true
             closeAfterWrites = true
+            exchange.keepAlive = false           // say so: `Connection: close`
             conn.setReading(false)
             setDeadline(0)
             stream.deliver(.failed)

@@ -168,10 +168,17 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                         setDeadline(context.headDeadline)
                         if !piece.isEmpty { stream.deliver(.data(piece)) }
                     case .error(let status):
+                        // The streaming request's own exchange answers (the handler is told the body failed).
                         bodyStream = nil
                         stream.detached = true
+                        stream.paused = true
+                        closeAfterWrites = true
+                        conn.setReading(false)
+                        let exchange = exchanges.last
+                        exchange?.keepAlive = false
                         stream.deliver(.failed)
-                        reject(status: status)
+                        exchange?.respond(.problem(status: status, code: status == 413 ? "payload_too_large" : "bad_request",
+                                                   detail: status == 413 ? "request body over \(bodyLimit) bytes" : "malformed chunked body"))
                         return
                     case .complete(let consumed):
                         conn.input.consume(consumed)
@@ -210,6 +217,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         bodyStream = nil
         stream.detached = true
         closeAfterWrites = true
+        exchanges.last?.keepAlive = false       // its answer says `Connection: close`
         conn.setReading(false)
         setDeadline(0)
         if !inProcess { finishRound() }

@@ -9,6 +9,7 @@ import Transport
 final class TestServer: @unchecked Sendable {
     let server: HTTPServer
     let parked = ParkBox()
+    let streamed = StreamCounters()
     var port: Int { server.port }
 
     init(loops: Int = 1, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
@@ -61,6 +62,27 @@ final class TestServer: @unchecked Sendable {
             r.park(timeout: seconds, onDeadline: { HTTPResponse(status: 200, contentType: "text/plain", body: "deadline") },
                    onCancel: { box.cancels.add(1, ordering: .relaxed) })
         }
+        // Streaming bodies (issue 15): pause after every piece and resume from another thread.
+        let streams = streamed
+        router.addStreaming("POST", "/stream", bodyLimit: 1 << 20) { _, stream, r in
+            let tally = StreamTally()
+            stream.start { piece in
+                switch piece {
+                case .data(let bytes):
+                    tally.count += bytes.count
+                    for b in bytes { tally.sum = tally.sum &* 31 &+ Int(b) }
+                    stream.pause()
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { stream.resume() }
+                case .end:
+                    r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "\(tally.count) \(tally.sum)"))
+                case .failed:
+                    streams.failures.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        router.addStreaming("POST", "/stream-refuse", bodyLimit: 1 << 20) { _, _, r in
+            r.respond(.problem(status: 403, code: "forbidden", detail: "not reading that"))
+        }
         server = HTTPServer(configuration: configuration, router: router)
         try server.start()
     }
@@ -75,4 +97,15 @@ final class ParkBox: @unchecked Sendable {
     func add(_ r: Responder) { responders.withLock { $0.append(r) } }
     func take() -> Responder? { responders.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
     var count: Int { responders.withLock { $0.count } }
+}
+
+/// What the streaming routes saw.
+final class StreamCounters: Sendable {
+    let failures = Atomic<Int>(0)
+}
+
+/// One streamed body's running count and hash (touched on one loop thread only).
+final class StreamTally: @unchecked Sendable {
+    var count = 0
+    var sum = 0
 }

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import HTTP
+@testable import Store
 import XCTest
 
 final class FileRoutesTests: XCTestCase {
@@ -201,5 +202,52 @@ final class FileRoutesTests: XCTestCase {
         XCTAssertEqual(try alice.send("DELETE", "/rooms/secret/members/bob").status / 100, 2)
         XCTAssertProblem(try bob.get("/files/\(id)"), 404, "file_not_found")
         XCTAssertEqual(try alice.get("/files/\(id)").status, 200)
+    }
+
+    /// A chunked upload in slow pieces is stored as it arrives; a client that hangs up mid-upload leaves nothing
+    /// staged behind.
+    func testStreamedUploadsAndHangUps() throws {
+        let alice = try stack.user("alice")
+        let bytes = Self.randomBinary(600_000)
+        let fd = try RawConnection.open(port: stack.port)
+        defer { close(fd) }
+        func send(_ b: [UInt8]) { _ = b.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        send(Array(("POST /files?name=slow.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(alice.token!)\r\n"
+            + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").utf8))
+        for at in stride(from: 0, to: bytes.count, by: 100_000) {
+            let piece = Array(bytes[at..<min(bytes.count, at + 100_000)])
+            send(Array((String(piece.count, radix: 16) + "\r\n").utf8) + piece + Array("\r\n".utf8))
+            usleep(5000)
+        }
+        send(Array("0\r\n\r\n".utf8))
+        var answer: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        while true { let n = read(fd, &buffer, buffer.count); if n <= 0 { break }; answer += buffer[0..<n] }
+        let text = String(decoding: answer, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 201"), text)
+        let id = try XCTUnwrap(text.split(separator: "\"").drop { $0 != "id" }.dropFirst(2).first).description
+        XCTAssertEqual(try alice.get("/files/\(id)").body, bytes)
+
+        // Hang up after 300 KB of a declared 900 KB: the staged chunk is dropped.
+        let gone = try RawConnection.open(port: stack.port)
+        let head = "POST /files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(alice.token!)\r\nContent-Length: 900000\r\n\r\n"
+        _ = (Array(head.utf8) + bytes[0..<300_000]).withUnsafeBytes { write(gone, $0.baseAddress, $0.count) }
+        usleep(200_000)
+        close(gone)
+        let db = stack.directory.appendingPathComponent("konnect.db").path
+        XCTAssertTrue(waitFor { (try? Self.count(db, "SELECT count(*) FROM file_contents WHERE sha256 IS NULL")) == 0 })
+        XCTAssertEqual(try Self.count(db, "SELECT count(*) FROM file_contents"), 1)
+    }
+
+    static func count(_ path: String, _ sql: String) throws -> Int {
+        let db = try SQLiteConnection(path: path)
+        return Int(try db.query(sql, []) { $0.int(0) }.first ?? -1)
+    }
+
+    func waitFor(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline { if condition() { return true }; usleep(50_000) }
+        return condition()
     }
 }

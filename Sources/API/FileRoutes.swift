@@ -101,10 +101,7 @@ final class FileRoutes: Sendable {
                 headers.add("Content-Range", "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(file.size)")
             }
         }
-        if request.method == "HEAD" {
-            // The server drops a HEAD's body; reading the file for it would be wasted (Content-Length aside).
-            return responder.respond(HTTPResponse(status: status, headers: headers))
-        }
+        // HEAD reads the bytes too: the server derives Content-Length from the body it then drops.
         let (answerStatus, answerHeaders) = (status, headers)
         chat.readFile(file, range: range) { result in
             switch result {

@@ -42,7 +42,10 @@ final class SQLiteBatch {
                         createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
             }
             if let original = found.first {
-                return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
+                guard original.text.utf8.elementsEqual(request.text.utf8) else { return .failure(.idempotencyKeyReused(key)) }
+                var replayed = [original]
+                try SQLiteStore.attachFiles(db, roomID: room.id, to: &replayed)   // the original's files, as stored
+                return .success(.replayed(replayed[0]))
             }
         }
         var files: [FileInfo] = []

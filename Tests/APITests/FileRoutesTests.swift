@@ -84,6 +84,9 @@ final class FileRoutesTests: XCTestCase {
                 XCTAssertEqual(r.status, 200, ignored)
                 XCTAssertEqual(r.body.count, n, ignored)
             }
+            let head = try alice.send("HEAD", "/files/\(id)", headers: [("Range", "bytes=10-19")])
+            XCTAssertEqual(head.status, 206)
+            XCTAssertEqual(head.headers["Content-Length"], "10")
             let stale = try alice.get("/files/\(id)", headers: [("Range", "bytes=0-0"), ("If-Range", "\"other\"")])
             XCTAssertEqual(stale.status, 200)
             XCTAssertEqual(try alice.get("/files/\(id)", headers: [("If-None-Match", whole.headers["ETag"]!)]).status, 304)

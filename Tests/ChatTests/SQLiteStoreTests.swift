@@ -100,4 +100,17 @@ final class SQLiteStoreTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 1)
         XCTAssertEqual(code(outcome { store.appendUpload(stale, index: 1, bytes: [4], completion: $0) }), "invalid_file")
     }
+
+    /// Files live in the store: an upload through one instance is described and read by another at once.
+    func testFileUploadedOnOneInstanceIsServedByAnother() throws {
+        let path = dir.file("shared-files.db")
+        let one = try SQLiteStore(path: path), two = try SQLiteStore(path: path)
+        let chatOne = ChatService(store: one, passwordCost: 1), chatTwo = ChatService(store: two, passwordCost: 1)
+        let contract = StoreContract { one }
+        let alice = try contract.register(chatOne, "alice")
+        let bytes = (0..<(FileChunks.size + 99)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let file = try value(contract.storeFile(chatOne, alice, bytes))
+        XCTAssertEqual(try value(contract.openFile(chatTwo, alice, file.id)), file)
+        XCTAssertEqual(try value(contract.readFile(chatTwo, file, 0..<file.size)), bytes)
+    }
 }

@@ -115,6 +115,12 @@ extension StoreContract {
         _ = try value(outcome { chat.post(user: alice, room: "general", text: "look", clientID: nil, files: [b.id], completion: $0) })
         XCTAssertEqual(try value(openFile(chat, carol, b.id)), b)          // public room: every signed-in user
         XCTAssertEqual(code(openFile(chat, carol, a.id)), "file_not_found")
+        // An idempotent retry answers the original with its files.
+        let first = try value(outcome { chat.post(user: alice, room: "general", text: "again", clientID: "k-files", files: [b.id], completion: $0) })
+        let retry = try value(outcome { chat.post(user: alice, room: "general", text: "again", clientID: "k-files", files: [b.id], completion: $0) })
+        guard case .created(let m1) = first, case .replayed(let m2) = retry else { return XCTFail("\(first) \(retry)") }
+        XCTAssertEqual(m2, m1)
+        XCTAssertEqual(m2.files, [b])
         let plain = try value(post(chat, carol, "no files"))
         if case .created(let m) = plain { XCTAssertEqual(m.files, []) }
     }

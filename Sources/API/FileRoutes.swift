@@ -101,6 +101,12 @@ final class FileRoutes: Sendable {
                 headers.add("Content-Range", "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(file.size)")
             }
         }
+        if range.count > Int64(FileChunks.size) {
+            // Larger than a chunk: streamed, one chunk read from the store as the previous one was sent.
+            var response = HTTPResponse(status: status, headers: headers)
+            response.bodySource = FileBodySource(chat: chat, file: file, range: range)
+            return responder.respond(response)
+        }
         // HEAD reads the bytes too: the server derives Content-Length from the body it then drops.
         let (answerStatus, answerHeaders) = (status, headers)
         chat.readFile(file, range: range) { result in
@@ -173,5 +179,38 @@ enum ContentDisposition {
             if safe { encoded.append(b) } else { encoded += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]] }
         }
         return "\(kind); filename=\"\(ascii)\"; filename*=UTF-8''\(String(decoding: encoded, as: UTF8.self))"
+    }
+}
+
+/// A download's body, read from the store one chunk at a time as the connection sends the previous one (issue 15:
+/// a download never holds the whole file). The engine calls `next` once at a time, so `offset` needs no lock.
+final class FileBodySource: ResponseBodySource, @unchecked Sendable {
+    let chat: ChatService
+    let file: FileInfo
+    let range: Range<Int64>
+    var offset: Int64                    // the first byte not yet handed out
+
+    init(chat: ChatService, file: FileInfo, range: Range<Int64>) {
+        self.chat = chat
+        self.file = file
+        self.range = range
+        self.offset = range.lowerBound
+    }
+
+    var length: Int { Int(range.count) }
+
+    func next(_ completion: @escaping @Sendable ([UInt8]?) -> Void) {
+        let chunk = Int64(FileChunks.size)
+        let end = min(range.upperBound, (offset / chunk + 1) * chunk)   // up to the next chunk boundary
+        let piece = offset..<end
+        offset = end
+        chat.readFile(file, range: piece) { result in
+            switch result {
+            case .success(let bytes): completion(bytes)
+            case .failure(let error):
+                ErrorLog.write("\(error.code): \(error.cause ?? error.detail) (download of \(self.file.id) cut short)")
+                completion(nil)
+            }
+        }
     }
 }

@@ -26,6 +26,9 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     var started: UInt64 = 0                // when the current head completed
     var chunkedDecoder = ChunkedDecoder()
     var bodyStream: BodyStream?            // the streaming body being delivered (state `.stream`)
+    var answerSource: ResponseBodySource?  // an answer body being sent piece by piece (later answers wait)
+    var answerRemaining = 0                // its bytes not yet handed to the connection
+    var answerPulling = false              // a piece has been asked for and not yet arrived
     @exclusivity(unchecked) var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
     var closeAfterWrites = false           // no more requests: close once `exchanges` are written
     var headStarted = false                // bytes of a head have arrived (head timeout runs)

@@ -77,4 +77,29 @@ final class BodyStreamTests: XCTestCase {
         XCTAssertTrue(d.waitClosed(timeout: 5))
         XCTAssertTrue(eventually { server.streamed.failures.load(ordering: .relaxed) == 2 })
     }
+
+    /// Answers from a `ResponseBodySource`: the declared length, every piece in order, synchronous or not, and
+    /// keep-alive after; a source that fails cuts the connection (a short body).
+    func testStreamedAnswers() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        let expected = (0..<1_000_000).map { UInt8($0 % 251) }
+        for target in ["/pieces?n=1000000&piece=300000", "/pieces?n=1000000&piece=70001&async=1", "/pieces?n=5&piece=1"] {
+            try c.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            let r = try c.readResponse()
+            XCTAssertEqual(r.status, 200, target)
+            XCTAssertEqual(r.body, Array(expected.prefix(r.body.count)), target)
+            XCTAssertEqual(r.body.count, Int(target.split(separator: "=")[1].split(separator: "&")[0])!, target)
+            XCTAssertEqual(try c.readResponse().status, 200, "the pipelined request after \(target)")
+        }
+        let head = try RawConnection(port: server.port)
+        try head.send("HEAD /pieces?n=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let h = try head.readResponse(isHead: true)
+        XCTAssertEqual(h.header("Content-Length"), "1000")
+        let failing = try RawConnection(port: server.port)
+        try failing.send("GET /pieces?n=10000&piece=1000&fail=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertThrowsError(try failing.readResponse(), "a body cut short")
+        XCTAssertTrue(failing.waitClosed())
+    }
 }

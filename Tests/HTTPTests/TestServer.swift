@@ -80,6 +80,15 @@ final class TestServer: @unchecked Sendable {
                 }
             }
         }
+        // Answers streamed piece by piece: `n` bytes in pieces of `piece`, from another thread when `async`; a
+        // source that fails after `fail` pieces.
+        router.add("GET", "/pieces") { req, r in
+            let source = PieceSource(length: Int(req.queryValue("n") ?? "0") ?? 0, piece: Int(req.queryValue("piece") ?? "1000") ?? 1000,
+                                     async: req.queryValue("async") != nil, failAfter: req.queryValue("fail").flatMap(Int.init))
+            var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]))
+            response.bodySource = source
+            r.respond(response)
+        }
         router.addStreaming("POST", "/stream-refuse", bodyLimit: 1 << 20) { _, _, r in
             r.respond(.problem(status: 403, code: "forbidden", detail: "not reading that"))
         }
@@ -108,4 +117,27 @@ final class StreamCounters: Sendable {
 final class StreamTally: @unchecked Sendable {
     var count = 0
     var sum = 0
+}
+
+/// A test body source: bytes `i % 251`, in pieces, synchronously or from another thread, optionally failing.
+final class PieceSource: ResponseBodySource, @unchecked Sendable {
+    let length: Int
+    let piece: Int
+    let async: Bool
+    let failAfter: Int?
+    var sent = 0, pieces = 0
+    init(length: Int, piece: Int, async: Bool, failAfter: Int?) {
+        self.length = length
+        self.piece = piece
+        self.async = async
+        self.failAfter = failAfter
+    }
+    func next(_ completion: @escaping @Sendable ([UInt8]?) -> Void) {
+        if let failAfter, pieces >= failAfter { return completion(nil) }
+        let n = min(piece, length - sent)
+        let bytes = (sent..<sent + n).map { UInt8($0 % 251) }
+        sent += n
+        pieces += 1
+        if async { DispatchQueue.global().async { completion(bytes) } } else { completion(bytes) }
+    }
 }

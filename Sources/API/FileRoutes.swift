@@ -17,46 +17,6 @@ final class FileRoutes: Sendable {
     /// A multipart body may carry this much besides the file (boundaries, part heads, small fields).
     static let multipartOverhead = 64 * 1024
 
-    /// 201 `{"file":…}`: the raw body (name in `?name=`), or the `file` part of a multipart/form-data body.
-    var upload: HTTPHandler {
-        { [chat, routes, maxFileBytes] request, responder in
-            routes.authenticated(request, responder) { user in
-                let created: @Sendable (FileInfo) -> Void = { file in
-                    responder.respond(APIResponse.json(201, ChatJSON.wrapped("file") { ChatJSON.file(file, into: &$0) }))
-                }
-                if let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) {
-                    return MultipartForm.read(request.body, boundary: boundary, user: user, chat: chat,
-                                              maxFileBytes: maxFileBytes, maxFiles: 1) { result in
-                        switch result {
-                        case .failure(let refusal): responder.respond(refusal.response)
-                        case .success(let form):
-                            guard let file = form.files.first else {
-                                return responder.respond(APIResponse.problem(.invalidFile(
-                                    "no part named file with a filename (curl -F file=@cat.png)")))
-                            }
-                            created(file)
-                        }
-                    }
-                }
-                let query = FormFields.decode(Array(request.query.utf8), uri: true)
-                var name = ""
-                switch query["name"] {
-                case nil, .absent?: break
-                case .string(let n)?: name = n
-                default: return responder.respond(APIResponse.invalid("invalid_parameter", "name must be a UTF-8 string"))
-                }
-                let upload = chat.upload(user: user, name: name, maxBytes: maxFileBytes)
-                guard upload.append(request.body) else {
-                    upload.abort()
-                    return responder.respond(APIResponse.problem(.payloadTooLarge(maxFileBytes)))
-                }
-                upload.finish { result in APIResponse.answer(responder, result) { file in
-                    APIResponse.json(201, ChatJSON.wrapped("file") { ChatJSON.file(file, into: &$0) })
-                } }
-            }
-        }
-    }
-
     /// The bytes to whoever may read them (ChatService.openFile), whole or one range (RFC 9110 §14).
     var download: HTTPHandler {
         { [chat, routes] request, responder in

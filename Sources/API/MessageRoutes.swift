@@ -3,34 +3,11 @@ import HTTP
 import Chat
 
 extension ChatRoutes {
-    /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry. A
-    /// multipart/form-data body uploads its `file` parts and posts them in one request.
-    var post: HTTPHandler {
-        { [chat, maxBodyBytes, maxFileBytes] request, responder in
-            self.authenticated(request, responder) { user in
-                if let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) {
-                    return MultipartForm.read(request.body, boundary: boundary, user: user, chat: chat,
-                                              maxFileBytes: maxFileBytes, maxFiles: ChatService.maxFilesPerMessage) { result in
-                        switch result {
-                        case .failure(let refusal): responder.respond(refusal.response)
-                        case .success(let form):
-                            self.post(user, request, form.fields, files: .list(form.fileIDs + form.files.map(\.id)), responder)
-                        }
-                    }
-                }
-                // The route admits a multipart body of a file's size; any other body keeps the usual limit (a
-                // Content-Length over it was refused at head time; this catches chunked ones).
-                guard request.body.count <= maxBodyBytes else {
-                    return responder.respond(.problem(status: 413, code: "payload_too_large",
-                                                      detail: "request body over \(maxBodyBytes) bytes"))
-                }
-                guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
-                self.post(user, request, body.fields, files: body["files"], responder)
-            }
-        }
-    }
+    // The handler is `streamedPost` (StreamedBodies.swift): multipart bodies upload as they arrive, others are
+    // gathered (at most `maxBodyBytes`) and posted here.
 
-    /// Posts from the body's fields (JSON, form or multipart) and the `files` ids.
+    /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry. Posts from the
+    /// body's fields (JSON, form or multipart) and the `files` ids.
     func post(_ user: User, _ request: HTTPRequest, _ fields: [String: FieldValue], files: FieldValue, _ responder: Responder) {
         let field = { (name: String) in fields[name] ?? .absent }
         let query = FormFields.decode(Array(request.query.utf8), uri: true)

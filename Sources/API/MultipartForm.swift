@@ -11,19 +11,6 @@ struct MultipartForm: Sendable {
 
     static let maxFieldBytes = 64 * 1024 // all non-file parts together
     static let maxParts = 32
-
-    /// A whole (buffered) body: fed in 64 KiB slices, so the parser never holds a second copy of it.
-    static func read(_ body: [UInt8], boundary: String, user: User, chat: ChatService, maxFileBytes: Int, maxFiles: Int,
-                     completion: @escaping @Sendable (Result<MultipartForm, Refusal>) -> Void) {
-        let reader = MultipartFormReader(boundary: boundary, user: user, chat: chat, maxFileBytes: maxFileBytes, maxFiles: maxFiles)
-        var at = 0
-        repeat {
-            let end = min(body.count, at + 64 * 1024)
-            if let refusal = reader.feed(body[at..<end]) { return completion(.failure(refusal)) }
-            at = end
-        } while at < body.count
-        reader.finish(completion)
-    }
 }
 
 /// Reads a multipart/form-data body piece by piece: each `file` part with a filename goes into an upload as it

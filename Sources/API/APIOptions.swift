@@ -8,6 +8,7 @@ public struct APIOptions: Sendable {
     public var openAPIPath: String
     public var metrics: Metrics
     public var maxBodyBytes: Int = 64 * 1024        // contract: 413 payload_too_large for a body over 64 KiB
+    public var maxFileBytes: Int = 10 << 20         // contract "Files and images": a file's limit (--max-file-bytes)
     public var postRateLimit = PostRateLimit()      // contract "Rate limits": bursts of 50, 10 a second
     /// The longest a long-poll is held: the contract's 60 s (larger `wait` values count as this). Lower only for
     /// tools that must not be held (the schemathesis run in CI: `konnect serve --max-wait 1`).

@@ -23,6 +23,7 @@ enum APIResponse {
         case .notFound: return 404
         case .conflict: return 409
         case .unprocessable: return 422
+        case .tooLarge: return 413
         case .tooManyRequests: return 429
         case .unavailable: return 503
         }

@@ -6,7 +6,10 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat, maxWait: options.maxWait)
+    let routes = ChatRoutes(chat: chat, maxBodyBytes: options.maxBodyBytes, maxFileBytes: options.maxFileBytes,
+                            maxWait: options.maxWait)
+    let fileRoutes = FileRoutes(chat: chat, routes: routes, maxFileBytes: options.maxFileBytes)
+    let uploadLimit = options.maxFileBytes + FileRoutes.multipartOverhead
     let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
@@ -33,16 +36,27 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     router.add("PUT", "/rooms/{name}/members/{username}", routes.addMember)
     router.add("DELETE", "/rooms/{name}/members/{username}", routes.removeMember)
 
-    router.add("POST", "/messages", PostLimiter.limited(limiter, routes.post))
+    // A multipart post may carry files: its body limit is the file limit plus 64 KiB; other bodies keep
+    // `maxBodyBytes`, refused at head time below (or by the handler when chunked).
+    router.addStreaming("POST", "/messages", bodyLimit: uploadLimit, PostLimiter.limited(limiter, routes.streamedPost))
     router.add("GET", "/messages", routes.history)
+
+    // POST /files takes a token of the posting bucket (contract "Rate limits": files share it).
+    router.addStreaming("POST", "/files", bodyLimit: uploadLimit, PostLimiter.limited(limiter, fileRoutes.streamedUpload))
+    router.add("GET", "/files/{id}", fileRoutes.download)
 
     // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,
     // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
     // take a body and need a token here.
-    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout"]
-    let limited: Set<String> = ["POST /messages", "POST /rooms"]     // the routes wrapped by PostLimiter.limited above
+    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /files"]
+    let limited: Set<String> = ["POST /messages", "POST /rooms", "POST /files"]   // wrapped by PostLimiter.limited above
+    let maxBodyBytes = options.maxBodyBytes
     router.headCheck = { route, request in
         let key = route.method + " " + route.pattern
+        if key == "POST /messages", let length = request.headers["Content-Length"].flatMap({ Int($0) }), length > maxBodyBytes,
+           request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) == nil {
+            return .problem(status: 413, code: "payload_too_large", detail: "request body over \(maxBodyBytes) bytes")
+        }
         guard needsToken.contains(key), ChatRoutes.bearerToken(request) == nil else { return nil }
         var answer = APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)")
         // Every answer of a limited route advertises the policy, this early one too (no account: no RateLimit).
@@ -69,11 +83,15 @@ final class ChatRoutes: Sendable {
     let chat: ChatService
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
+    let maxBodyBytes: Int             // a body that is not multipart/form-data (the route's limit is larger)
+    let maxFileBytes: Int             // each file of a multipart post
 
     let maxWait: Double               // the longest a long-poll is held (APIOptions.maxWait)
 
-    init(chat: ChatService, maxWait: Double = 60) {
+    init(chat: ChatService, maxBodyBytes: Int = 64 * 1024, maxFileBytes: Int = 10 << 20, maxWait: Double = 60) {
         self.chat = chat
+        self.maxBodyBytes = maxBodyBytes
+        self.maxFileBytes = maxFileBytes
         self.maxWait = maxWait
     }
 

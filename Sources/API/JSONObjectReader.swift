@@ -61,7 +61,31 @@ struct JSONObjectReader {
         switch peek() {
         case .quote: return try string().map(FieldValue.string) ?? .invalid
         case UInt8(ascii: "n"): try literal("null"); return .absent
+        case .openBracket:
+            // An array of strings (`files`) is kept; any other array is only checked.
+            let start = at
+            if let list = try? stringArray() { return .list(list) }
+            at = start
+            try skipValue(depth: 2)
+            return .invalid
         default: try skipValue(depth: 2); return .invalid
+        }
+    }
+
+    /// `[ "a", "b" ]`: nil (at unspecified) when an element is not a string with a Unicode scalar value.
+    private mutating func stringArray() throws(Malformed) -> [String]? {
+        at += 1
+        var list: [String] = []
+        skipSpace()
+        if peek() == .closeBracket { at += 1; return list }
+        while true {
+            skipSpace()
+            guard peek() == .quote, let s = try string() else { return nil }
+            list.append(s)
+            skipSpace()
+            let c = try next()
+            if c == .closeBracket { return list }
+            guard c == .comma else { return nil }
         }
     }
 

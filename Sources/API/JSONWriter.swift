@@ -111,6 +111,24 @@ enum ChatJSON {
         w.key("text"); w.string(m.text)
         w.key("created_at"); w.time(m.createdAt)
         w.key("client_id"); w.optionalString(m.clientID)
+        w.key("files")
+        w.beginArray()
+        for f in m.files { file(f, into: &w) }
+        w.endArray()
+        w.endObject()
+    }
+
+    /// ../shared/API.md "Files and images": the file object (width and height null unless an image).
+    static func file(_ f: FileInfo, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id"); w.string(f.id)
+        w.key("name"); w.string(f.name)
+        w.key("type"); w.string(f.type.mediaType)
+        w.key("size"); w.int(f.size)
+        w.key("sha256"); w.string(f.sha256)
+        w.key("width"); if let width = f.type.width { w.int(Int64(width)) } else { w.raw("null") }
+        w.key("height"); if let height = f.type.height { w.int(Int64(height)) } else { w.raw("null") }
+        w.key("created_at"); w.time(f.createdAt)
         w.endObject()
     }
 

@@ -3,36 +3,43 @@ import HTTP
 import Chat
 
 extension ChatRoutes {
-    /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry.
-    var post: HTTPHandler {
-        { [chat, lastSeqs] request, responder in
-            self.authenticated(request, responder) { user in
-                guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
-                let query = FormFields.decode(Array(request.query.utf8), uri: true)
-                let room: String
-                switch ChatRoutes.roomField(body["room"], query["room"] ?? .absent) {
-                case .success(let name): room = name
-                case .failure(let refusal): return responder.respond(refusal.response)
+    // The handler is `streamedPost` (StreamedBodies.swift): multipart bodies upload as they arrive, others are
+    // gathered (at most `maxBodyBytes`) and posted here.
+
+    /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry. Posts from the
+    /// body's fields (JSON, form or multipart) and the `files` ids.
+    func post(_ user: User, _ request: HTTPRequest, _ fields: [String: FieldValue], files: FieldValue, _ responder: Responder) {
+        let field = { (name: String) in fields[name] ?? .absent }
+        let query = FormFields.decode(Array(request.query.utf8), uri: true)
+        let room: String
+        switch ChatRoutes.roomField(field("room"), query["room"] ?? .absent) {
+        case .success(let name): room = name
+        case .failure(let refusal): return responder.respond(refusal.response)
+        }
+        let clientID: String?
+        switch ChatRoutes.clientID(field("client_id"), header: request.headers["Idempotency-Key"]) {
+        case .success(let id): clientID = id
+        case .failure(let refusal): return responder.respond(refusal.response)
+        }
+        if field("text") == .invalid {
+            let detail = RequestBody(fields: [:], isJSON: request.headers["Content-Type"]?.hasPrefix("application/json") ?? false)
+            return responder.respond(APIResponse.invalid("invalid_text", detail.invalidDetail("text")))
+        }
+        let fileIDs: [String]
+        switch files {
+        case .absent: fileIDs = []
+        case .list(let ids): fileIDs = ids
+        default: return responder.respond(APIResponse.invalid("invalid_file", "files must be a list of file ids"))
+        }
+        chat.post(user: user, room: room, text: field("text").string, clientID: clientID, files: fileIDs) { [lastSeqs] result in
+            APIResponse.answer(responder, result) { outcome in
+                let (status, message): (Int, Message)
+                switch outcome {
+                case .created(let m): (status, message) = (201, m)
+                case .replayed(let m): (status, message) = (200, m)
                 }
-                let clientID: String?
-                switch ChatRoutes.clientID(body["client_id"], header: request.headers["Idempotency-Key"]) {
-                case .success(let id): clientID = id
-                case .failure(let refusal): return responder.respond(refusal.response)
-                }
-                if body["text"] == .invalid {
-                    return responder.respond(APIResponse.invalid("invalid_text", body.invalidDetail("text")))
-                }
-                chat.post(user: user, room: room, text: body["text"].string, clientID: clientID) { result in
-                    APIResponse.answer(responder, result) { outcome in
-                        let (status, message): (Int, Message)
-                        switch outcome {
-                        case .created(let m): (status, message) = (201, m)
-                        case .replayed(let m): (status, message) = (200, m)
-                        }
-                        lastSeqs.observe(room: message.room, lastSeq: message.seq)
-                        return APIResponse.json(status, ChatJSON.wrapped("message") { ChatJSON.message(message, into: &$0) })
-                    }
-                }
+                lastSeqs.observe(room: message.room, lastSeq: message.seq)
+                return APIResponse.json(status, ChatJSON.wrapped("message") { ChatJSON.message(message, into: &$0) })
             }
         }
     }
@@ -61,7 +68,7 @@ extension ChatRoutes {
             key = String(k.dropFirst().dropLast())
         }
         switch field {
-        case .invalid:
+        case .invalid, .list:
             return .refuse(APIResponse.invalid("invalid_parameter", "client_id must be a string of printable ASCII"))
         case .absent:
             return .success(key)

@@ -6,6 +6,7 @@ enum FieldValue: Equatable {
     case absent              // not sent (or JSON null)
     case string(String)      // a valid UTF-8 string
     case invalid             // sent, but not a string (JSON) or not valid UTF-8 (form, text/plain, query)
+    case list([String])      // a JSON array of strings, or a form field given once or more (`files`)
 
     /// The string, or nil for absent/invalid — the domain's "missing or not a string".
     var string: String? {
@@ -16,7 +17,7 @@ enum FieldValue: Equatable {
 
 /// A parsed body. Contract "Conventions": JSON, form, and (for POST /messages) text/plain; anything else is 415.
 struct RequestBody {
-    private var fields: [String: FieldValue] = [:]
+    private(set) var fields: [String: FieldValue] = [:]
     var isJSON = false                   // fields came from a JSON object (`.invalid` then means "not a string")
 
     subscript(name: String) -> FieldValue { fields[name] ?? .absent }
@@ -52,7 +53,10 @@ struct RequestBody {
                     + "(Content-Type: application/x-www-form-urlencoded, what curl -d sends): add "
                     + "-H 'Content-Type: application/json', or send form fields such as -d text=hello"))
             }
-            return .success(RequestBody(fields: FormFields.decode(request.body)))
+            var fields = FormFields.decode(request.body)
+            // POST /messages: `file=ID`, repeated (../shared/API.md "Files and images"), becomes the list `files`.
+            if fields["file"] != nil { fields["files"] = FormFields.all("file", in: request.body) }
+            return .success(RequestBody(fields: fields))
         case "text/plain" where plainTextField != nil:
             let text = String(validating: request.body, as: UTF8.self)
             return .success(RequestBody(fields: [plainTextField!: text.map(FieldValue.string) ?? .invalid]))
@@ -101,6 +105,18 @@ enum FormFields {
             fields[name] = value.map(FieldValue.string) ?? .invalid
         }
         return fields
+    }
+
+    /// Every value of `name` in a form body, in order: `.list`, or `.invalid` when one is not UTF-8.
+    static func all(_ name: String, in bytes: [UInt8]) -> FieldValue {
+        var values: [String] = []
+        for part in bytes.split(separator: UInt8(ascii: "&")) {
+            let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard FormDecoding.percentDecode(pieces[0], strict: false) == name else { continue }
+            guard let value = FormDecoding.percentDecode(pieces.count > 1 ? pieces[1] : [], strict: true) else { return .invalid }
+            values.append(value)
+        }
+        return .list(values)
     }
 
     /// A `%` not followed by two hex digits (RFC 3986 §2.1 pct-encoded).

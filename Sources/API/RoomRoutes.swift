@@ -21,7 +21,7 @@ extension ChatRoutes {
                 switch query["after"] {
                 case nil, .absent?: break
                 case .string(let name)?: after = name
-                case .invalid?: return responder.respond(APIResponse.invalid("invalid_parameter", "after must be a room name"))
+                case .invalid?, .list?: return responder.respond(APIResponse.invalid("invalid_parameter", "after must be a room name"))
                 }
                 chat.rooms(user: user, after: after, limit: limit) { result in
                     APIResponse.answer(responder, result) { list in

@@ -11,7 +11,7 @@ struct ClientCommand {
 /// The client side of `konnect`. `main.swift` asks it first; `nil` means "not a client command" (e.g. `serve`).
 public enum ClientCommands {
     static var all: [ClientCommand] {
-        [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
+        [.register, .login, .logout, .whoami, .send, .download, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
          .roomsLeave, .members, .membersAdd, .membersRemove]
     }
 

@@ -37,6 +37,7 @@ struct CommandSpec {
 /// The parsed command line of one command.
 struct ParsedArguments {
     var values: [String: String] = [:]    // options that take a value (the last one given wins)
+    var repeated: [String: [String]] = [:]  // every value of each option, in order (`send --file A --file B`)
     var flags: Set<String> = []           // boolean options given
     var positionals: [String] = []
 
@@ -62,8 +63,10 @@ enum CommandFlags {
         var index = 0
         var onlyPositionals = false
         while index < arguments.count {
-            let argument = arguments[index]
+            var argument = arguments[index]
             index += 1
+            // `-o PATH` is `--output PATH` for the commands that write a file (`konnect download`).
+            if argument == "-o" && !onlyPositionals && options.contains(where: { $0.name == "output" }) { argument = "--output" }
             if onlyPositionals || argument == "-" || !argument.hasPrefix("-") {
                 parsed.positionals.append(argument)
                 continue
@@ -83,8 +86,10 @@ enum CommandFlags {
             if let valueName = option.valueName {
                 if let inlineValue {
                     parsed.values[name] = inlineValue
+                    parsed.repeated[name, default: []].append(inlineValue)
                 } else if index < arguments.count {
                     parsed.values[name] = arguments[index]
+                    parsed.repeated[name, default: []].append(arguments[index])
                     index += 1
                 } else {
                     throw CommandUsageError("--\(name) needs a value (\(valueName))")

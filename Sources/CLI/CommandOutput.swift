@@ -43,7 +43,22 @@ public enum CommandOutput {
     static func human(_ message: APIMessage, now: Date = Date()) -> String {
         let text = message.text.replacingOccurrences(of: "\r\n", with: "\n")
             .replacingOccurrences(of: "\n", with: "\n      ")
-        return "\(timeLabel(message.date, now: now)) \(message.user): \(text)"
+        let body = ([text].filter { !$0.isEmpty } + message.files.map(fileLabel)).joined(separator: " ")
+        return "\(timeLabel(message.date, now: now)) \(message.user): \(body)"
+    }
+
+    /// `[file: cat.png (48.2 KB) 3f2a…]`: what `history`, `listen` and `chat` show for an attached file.
+    static func fileLabel(_ file: APIFile) -> String {
+        "[file: \(file.name.isEmpty ? "(no name)" : file.name) (\(byteCount(file.size))) \(file.id)]"
+    }
+
+    static func byteCount(_ n: Int64) -> String {
+        if n < 1000 { return "\(n) B" }
+        let units = ["KB", "MB", "GB", "TB"]
+        var value = Double(n) / 1000
+        var unit = 0
+        while value >= 999.95 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        return String(format: "%.1f %@", value, units[unit])
     }
 
     static func timeLabel(_ date: Date?, now: Date = Date()) -> String {

@@ -8,6 +8,7 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound         // 404
         case conflict         // 409
         case unprocessable    // 422
+        case tooLarge         // 413
         case tooManyRequests  // 429
         case unavailable      // 503 (the store does not answer)
     }

@@ -54,22 +54,30 @@ public final class ChatService: @unchecked Sendable {
     /// Validates, then stores durably; completes only after the transaction commits. `room` as typed (`@bob`
     /// too). `text` nil means missing or not a string (invalid_text). Errors: empty_text, text_too_long,
     /// invalid_text, room_not_found, user_not_found (`@bob` of no one), invalid_parameter (bad client id),
-    /// idempotency_key_reused.
-    public func post(user: User, room: String, text: String?, clientID: String?, completion: @escaping Completion<PostOutcome>) {
-        if let error = Validation.text(text) { return completion(.failure(error)) }
+    /// idempotency_key_reused. With `files` (ids uploaded by `user`, at most 10; else invalid_file) the text may
+    /// be empty or missing.
+    public func post(user: User, room: String, text: String?, clientID: String?, files: [String] = [],
+                     completion: @escaping Completion<PostOutcome>) {
+        if files.count > Self.maxFilesPerMessage {
+            return completion(.failure(.invalidFile("a message carries at most \(Self.maxFilesPerMessage) files")))
+        }
+        let text = files.isEmpty ? text : (text ?? "")
+        if !(files.isEmpty == false && text == ""), let error = Validation.text(text) { return completion(.failure(error)) }
         if let error = Validation.clientID(clientID) { return completion(.failure(error)) }
         openRoom(user: user, room: room) { [self] result in
             switch result {
             case .failure(let error): completion(.failure(error))
-            case .success(let room): post(user: user, room: room, text: text!, clientID: clientID, completion: completion)
+            case .success(let room): post(user: user, room: room, text: text!, clientID: clientID, files: files, completion: completion)
             }
         }
     }
 
-    private func post(user: User, room: AuthorizedRoom, text: String, clientID: String?, completion: @escaping Completion<PostOutcome>) {
+    private func post(user: User, room: AuthorizedRoom, text: String, clientID: String?, files: [String],
+                      completion: @escaping Completion<PostOutcome>) {
         let now = clock()
         let request = PostRequest(room: room.name, user: user.username, text: text, clientID: clientID, at: now,
-                                  replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs))
+                                  replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs),
+                                  files: files)
         store.post(request) { [self] result in
             if case .success(.created) = result { stored.add(1, ordering: .relaxed) }
             completion(result)

@@ -45,7 +45,10 @@ public struct Message: Sendable, Hashable {
     public var text: String
     public var createdAt: Timestamp
     public var clientID: String?
-    public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: Timestamp, clientID: String?) {
+    public var files: [FileInfo]         // attached files in the order posted (issue 15); empty when none
+    public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: Timestamp, clientID: String?,
+                files: [FileInfo] = []) {
+        self.files = files
         self.id = id
         self.room = room
         self.seq = seq

@@ -26,7 +26,10 @@ public struct PostRequest: Sendable, Hashable {
     public var clientID: String?
     public var at: Timestamp             // becomes the message's created_at
     public var replaySince: Timestamp    // an earlier message with the same key counts only from here (24 h)
-    public init(room: String, user: String, text: String, clientID: String?, at: Timestamp, replaySince: Timestamp) {
+    public var files: [String]           // ids of files to attach, in order (each uploaded by `user`)
+    public init(room: String, user: String, text: String, clientID: String?, at: Timestamp, replaySince: Timestamp,
+                files: [String] = []) {
+        self.files = files
         self.room = room
         self.user = user
         self.text = text
@@ -83,7 +86,8 @@ public protocol Store: AnyObject, Sendable {
     func removeMember(room: String, username: String, completion: @escaping StoreCompletion<Bool>)
 
     // MARK: messages
-    /// Errors: room_not_found, idempotency_key_reused.
+    /// Attaches `request.files` in order (the message's `files`; histories show them too). Errors: room_not_found,
+    /// idempotency_key_reused, invalid_file (a file id that does not exist or was not uploaded by `request.user`).
     func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>)
     /// Errors: room_not_found.
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>)
@@ -93,6 +97,30 @@ public protocol Store: AnyObject, Sendable {
     /// the default simply chains them.
     func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
                  completion: @escaping StoreCompletion<TokenHistory?>)
+
+    // MARK: files (issue 15)
+    // An upload is written chunk by chunk (`FileChunks.size` bytes each, the last shorter) so no store or server
+    // holds a whole file; `finishUpload` makes it a file, deduplicated by sha256. Downloads read chunk by chunk.
+
+    /// Starts an upload: an empty staging area only `appendUpload`, `finishUpload` and `abortUpload` see. A store
+    /// may drop staging areas left unfinished for an hour or more (an uploader that vanished).
+    func beginUpload(at: Timestamp, completion: @escaping StoreCompletion<UploadID>)
+    /// Stores chunk `index` (0, 1, 2, … in order, each `FileChunks.size` bytes but the last) of the upload, durably.
+    /// Errors: invalid_file when the upload is unknown (finished, aborted or dropped).
+    func appendUpload(_ upload: UploadID, index: Int, bytes: [UInt8], completion: @escaping StoreCompletion<Void>)
+    /// Turns the upload into the file `file` (its id, name, type, size and sha256 as computed by the caller over
+    /// the appended bytes) in one transaction. When a file with the same sha256 is already stored, the new file
+    /// shares its content and the staged chunks are discarded (dedup: content is stored once per sha256).
+    /// Answers the file. Errors: invalid_file when the upload is unknown.
+    func finishUpload(_ upload: UploadID, file: NewFile, completion: @escaping StoreCompletion<FileInfo>)
+    /// Discards the upload's staged chunks (a failed or refused upload). Unknown uploads are not an error.
+    func abortUpload(_ upload: UploadID, completion: @escaping StoreCompletion<Void>)
+    /// The file with that id, nil when none. No access check: that is `ChatService.openFile`'s.
+    func file(id: String, completion: @escaping StoreCompletion<FileInfo?>)
+    /// Chunk `index` of the file's content (see `FileChunks`), nil when the file or the chunk does not exist.
+    func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>)
+    /// The names of the rooms where some message carries the file (each once, any order; empty when none).
+    func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>)
 
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)

@@ -66,14 +66,17 @@ public struct APIMessage: Codable, Sendable, Hashable {
     public var text: String
     public var createdAt: String
     public var clientID: String?
+    public var files: [APIFile]          // attached files (issue 15); empty when none (or from an older server)
 
     enum CodingKeys: String, CodingKey {
-        case id, room, seq, user, text
+        case id, room, seq, user, text, files
         case createdAt = "created_at"
         case clientID = "client_id"
     }
 
-    public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: String, clientID: String?) {
+    public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: String, clientID: String?,
+                files: [APIFile] = []) {
+        self.files = files
         self.id = id
         self.room = room
         self.seq = seq
@@ -92,6 +95,19 @@ public struct APIMessage: Codable, Sendable, Hashable {
         try c.encode(text, forKey: .text)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(clientID, forKey: .clientID)   // null when absent, as the API writes it
+        try c.encode(files, forKey: .files)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        room = try c.decode(String.self, forKey: .room)
+        seq = try c.decode(Int64.self, forKey: .seq)
+        user = try c.decode(String.self, forKey: .user)
+        text = try c.decode(String.self, forKey: .text)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        files = try c.decodeIfPresent([APIFile].self, forKey: .files) ?? []
     }
 
     /// The creation time as a date (nil if the server sent something unparseable).
@@ -154,6 +170,55 @@ extension APIMessage: JSONLine {
     public var jsonLine: String {
         "{\"id\":\(jsonString(id)),\"room\":\(jsonString(room)),\"seq\":\(seq),\"user\":\(jsonString(user)),"
             + "\"text\":\(jsonString(text)),\"created_at\":\(jsonString(createdAt)),"
-            + "\"client_id\":\(clientID.map(jsonString) ?? "null")}"
+            + "\"client_id\":\(clientID.map(jsonString) ?? "null"),"
+            + "\"files\":[" + files.map(\.jsonLine).joined(separator: ",") + "]}"
+    }
+}
+
+extension APIFile: JSONLine {
+    public var jsonLine: String {
+        "{\"id\":\(jsonString(id)),\"name\":\(jsonString(name)),\"type\":\(jsonString(type)),\"size\":\(size),"
+            + "\"sha256\":\(jsonString(sha256)),\"width\":\(width.map(String.init) ?? "null"),"
+            + "\"height\":\(height.map(String.init) ?? "null"),\"created_at\":\(jsonString(createdAt))}"
+    }
+}
+
+/// A stored file (../shared/API.md "Files and images").
+public struct APIFile: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var type: String
+    public var size: Int64
+    public var sha256: String
+    public var width: Int?
+    public var height: Int?
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, type, size, sha256, width, height
+        case createdAt = "created_at"
+    }
+
+    public init(id: String, name: String, type: String, size: Int64, sha256: String, width: Int?, height: Int?, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.size = size
+        self.sha256 = sha256
+        self.width = width
+        self.height = height
+        self.createdAt = createdAt
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(type, forKey: .type)
+        try c.encode(size, forKey: .size)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(width, forKey: .width)          // null unless an image, as the API writes it
+        try c.encode(height, forKey: .height)
+        try c.encode(createdAt, forKey: .createdAt)
     }
 }

@@ -14,6 +14,7 @@ extension KonnectClient {
         }
     }
     struct MessageEnvelope: Decodable { var message: APIMessage }
+    struct FileEnvelope: Decodable { var file: APIFile }
 
     struct ProblemBody: Decodable {
         var status: Int?
@@ -38,10 +39,11 @@ extension KonnectClient {
     }
 
     /// One request/response; a non-2xx status becomes `ClientError.problem`, a transport failure `.network`.
-    func exchange(_ method: String, _ target: String, body: [UInt8]?) throws -> HTTPResponse {
-        var headers: [(String, String)] = [("Accept", "application/json")]
+    func exchange(_ method: String, _ target: String, body: [UInt8]?, contentType: String = "application/json",
+                  headers extra: [(String, String)] = []) throws -> HTTPResponse {
+        var headers: [(String, String)] = [("Accept", "application/json")] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        if body != nil { headers.append(("Content-Type", "application/json")) }
+        if body != nil { headers.append(("Content-Type", contentType)) }
         let response: HTTPResponse
         do {
             response = try httpClient.request(method, target, headers: headers, body: body ?? [])

@@ -119,6 +119,49 @@ public final class KonnectClient {
         return answer.message
     }
 
+    /// Posts a message carrying `files` (ids from `upload`); `text` may then be empty.
+    public func post(room: String = "general", text: String, clientID: String? = nil, files: [String]) throws -> APIMessage {
+        guard !files.isEmpty else { return try post(room: room, text: text, clientID: clientID) }
+        var body: [String: Any] = ["room": room, "text": text, "files": files]
+        if let clientID { body["client_id"] = clientID }
+        let response = try exchange("POST", "/messages", body: Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+        do {
+            return try JSONDecoder().decode(MessageEnvelope.self, from: Data(response.body)).message
+        } catch {
+            throw ClientError.badResponse("POST /messages answered \(response.status) with a body that does not decode: \(error)")
+        }
+    }
+
+    /// Uploads `bytes` as a file called `name` (POST /files, the raw form).
+    public func upload(name: String, bytes: [UInt8]) throws -> APIFile {
+        let response = try exchange("POST", "/files" + Self.queryString([("name", name)]), body: bytes,
+                                    contentType: "application/octet-stream")
+        do {
+            return try JSONDecoder().decode(FileEnvelope.self, from: Data(response.body)).file
+        } catch {
+            throw ClientError.badResponse("POST /files answered \(response.status) with a body that does not decode: \(error)")
+        }
+    }
+
+    /// A file's bytes and its name (from Content-Disposition's `filename*`, else `filename`; nil when none).
+    public func download(id: String) throws -> (bytes: [UInt8], name: String?) {
+        let response = try exchange("GET", "/files/" + Self.segment(id), body: nil, headers: [("Accept", "*/*")])
+        return (response.body, response.headers["Content-Disposition"].flatMap(Self.dispositionName))
+    }
+
+    /// The name in a Content-Disposition value: `filename*=UTF-8''…` (RFC 8187) preferred over `filename="…"`.
+    static func dispositionName(_ value: String) -> String? {
+        var plain: String? = nil
+        for parameter in value.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if parameter.lowercased().hasPrefix("filename*="), let quote = parameter.range(of: "''") {
+                if let decoded = String(parameter[quote.upperBound...]).removingPercentEncoding { return decoded }
+            } else if parameter.lowercased().hasPrefix("filename=") {
+                plain = String(parameter.dropFirst(9)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return plain
+    }
+
     /// History: the newest `limit` messages, or those before / after a seq (at most one of the two).
     public func history(room: String = "general", limit: Int? = nil, before: Int64? = nil, after: Int64? = nil) throws -> APIPage {
         var query: [(String, String)] = [("room", room)]

@@ -11,7 +11,7 @@ final class Exchange: Responder, @unchecked Sendable {
     let path: String
     let route: String?
     let isHead: Bool                    // HEAD: same headers, no body (RFC 9110 §9.3.2)
-    let keepAlive: Bool                 // the request allows the connection to stay open
+    var keepAlive: Bool                 // the request allows the connection to stay open (loop thread)
     let versionMinor: Int
     let started: UInt64                 // monotonic ns when the head was parsed
     let answered = Atomic<Bool>(false)  // the first respond/deadline/cancel sets it

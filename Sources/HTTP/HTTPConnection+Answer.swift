@@ -56,6 +56,17 @@ extension HTTPConnection {
         exchange.unpark()
         guard !conn.isClosed else { return }
         exchange.response = response
+        if let stream = bodyStream, exchanges.last === exchange {
+            // Answered before its streamed body ended: the rest is never read (BodyStream contract).
+            bodyStream = nil
+            stream.detached = true
+            stream.paused = true
+            closeAfterWrites = true
+            exchange.keepAlive = false           // say so: `Connection: close`
+            conn.setReading(false)
+            setDeadline(0)
+            stream.deliver(.failed)
+        }
         writeAnswered()
         if !inProcess { finishRound() }
     }
@@ -66,7 +77,7 @@ extension HTTPConnection {
     /// handlers' arrays, often a shared cached page) and are serialized as the socket drains (`finishRound`).
     func writeAnswered() {
         var written = 0
-        while written < exchanges.count, let response = exchanges[written].response,
+        while written < exchanges.count, let response = exchanges[written].response, answerSource == nil,
               !conn.hasTail, conn.output.readableBytes <= HTTPConnection.maxBufferedOutput {
             let exchange = exchanges[written]
             let close = !exchange.keepAlive || (context.stopping && written == exchanges.count - 1)
@@ -74,6 +85,11 @@ extension HTTPConnection {
             ResponseWriter.write(response, to: &conn.output, isHead: exchange.isHead, close: close,
                                  versionMinor: exchange.versionMinor, date: context.date, includeBody: !tail)
             if tail { conn.sendTail(response.body) }
+            if let source = response.bodySource, !exchange.isHead, source.length > 0,
+               response.status >= 200 && response.status != 204 && response.status != 304 {
+                answerSource = source                // pieces follow as the socket drains (pullAnswer)
+                answerRemaining = source.length
+            }
             if let onRequest = context.server.onRequest {
                 let seconds = Double(monotonicNanos() &- exchange.started) / 1e9
                 onRequest(RequestRecord(method: exchange.method, path: exchange.path, route: exchange.route,
@@ -100,13 +116,18 @@ extension HTTPConnection {
                 case .done: break
                 }
             }
+            if answerSource != nil {
+                pullAnswer()                         // the next piece of a streamed answer
+                if conn.hasTail { continue }         // it came at once: send it
+                if answerSource != nil { account(); return }   // it comes later: finishRound runs again then
+            }
             // Answers held back while the output was full go out now, in order.
             guard let first = exchanges.first, first.response != nil else { break }
             writeAnswered()
         }
         account()
         if closeAfterWrites {
-            if exchanges.isEmpty { linger() }
+            if exchanges.isEmpty && answerSource == nil { linger() }
             return
         }
         if conn.peerClosed {
@@ -121,6 +142,7 @@ extension HTTPConnection {
             return
         }
         if conn.input.isEmpty { conn.input.free() }
+        if let stream = bodyStream, stream.paused { return }   // the consumer resumes reading (BodyStream.resume)
         if !conn.reading && exchanges.count < HTTPConnection.maxPipelined {
             conn.setReading(true)
             if !conn.input.isEmpty { process(); finishRound(); return }   // pipelined requests already buffered
@@ -174,6 +196,39 @@ extension HTTPConnection {
         setDeadline(context.loop.now &+ Swift.min(2_000_000_000, context.headTimeout))
     }
 
+    /// Asks the streamed answer's source for its next piece (once at a time); queues it as the connection's tail
+    /// when it arrives, on the loop. A source that fails (nil) or overshoots closes the connection: the client sees
+    /// a body shorter than its Content-Length.
+    func pullAnswer() {
+        guard let source = answerSource, !answerPulling else { return }
+        if answerRemaining <= 0 { answerSource = nil; return }
+        answerPulling = true
+        let loop = context.loop
+        let call = PullCall()
+        source.next { [self] piece in
+            if loop.inLoop && call.inside {
+                take(piece, from: source)            // answered within `next`: the caller sends it
+            } else {
+                let later: @Sendable () -> Void = { [self] in
+                    take(piece, from: source)
+                    if !conn.isClosed { finishRound() }
+                }
+                if loop.inLoop { later() } else { loop.execute(later) }
+            }
+        }
+        call.inside = false
+    }
+
+    /// A piece of the streamed answer arrived (on the loop): queue it, or close on a failed or oversized one.
+    func take(_ piece: [UInt8]?, from source: ResponseBodySource) {
+        answerPulling = false
+        guard !conn.isClosed, answerSource === source else { return }
+        guard let piece, !piece.isEmpty, piece.count <= answerRemaining else { close(); return }
+        answerRemaining -= piece.count
+        if answerRemaining == 0 { answerSource = nil }
+        conn.sendTail(piece)
+    }
+
     /// Closes the socket; unanswered requests are dropped (their late answers are ignored).
     func close() {
         guard !conn.isClosed else { return }
@@ -182,10 +237,21 @@ extension HTTPConnection {
         for exchange in pending where exchange.parked { exchange.cancel() }
         request = nil
         accountBody()
+        answerSource = nil
+        if let stream = bodyStream {
+            bodyStream = nil
+            stream.detached = true
+            stream.deliver(.failed)
+        }
         timer?.cancel()
         timer = nil
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)
         conn.close()
         account()
     }
+}
+
+/// Whether a source's completion runs inside its `next` call (loop thread only).
+final class PullCall: @unchecked Sendable {
+    var inside = true
 }

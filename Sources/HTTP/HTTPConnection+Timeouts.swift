@@ -47,7 +47,7 @@ extension HTTPConnection {
         var what: String? = nil
         switch state {
         case .head where headStarted: what = "head"
-        case .body, .chunked: what = "body"   // issue 13 item 2: a body without progress for the head timeout
+        case .body, .chunked, .stream: what = "body"   // issue 13 item 2: a body without progress for the head timeout
         default: break
         }
         if let what, exchanges.isEmpty, !conn.hasPendingOutput {

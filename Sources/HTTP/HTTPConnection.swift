@@ -7,6 +7,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         case head                          // waiting for (more of) a request head
         case body(remaining: Int)          // Content-Length body
         case chunked                       // chunked body (RFC 9112 §7.1)
+        case stream(remaining: Int?)       // a streaming route's body: Content-Length left, or nil for chunked
         case lingering                     // answered and half-closed: discard input until EOF (RFC 9112 §9.6)
     }
 
@@ -24,6 +25,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     var requestKeepAlive = true            // the current request allows persistence
     var started: UInt64 = 0                // when the current head completed
     var chunkedDecoder = ChunkedDecoder()
+    var bodyStream: BodyStream?            // the streaming body being delivered (state `.stream`)
+    var answerSource: ResponseBodySource?  // an answer body being sent piece by piece (later answers wait)
+    var answerRemaining = 0                // its bytes not yet handed to the connection
+    var answerPulling = false              // a piece has been asked for and not yet arrived
     @exclusivity(unchecked) var exchanges: [Exchange] = []         // unanswered or unwritten requests, oldest first
     var closeAfterWrites = false           // no more requests: close once `exchanges` are written
     var headStarted = false                // bytes of a head have arrived (head timeout runs)
@@ -80,6 +85,11 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             return
         }
         if case .lingering = state { close(); return }
+        if case .stream = state, bodyStream != nil, conn.input.isEmpty {
+            // The body can never complete (what was buffered of it has been delivered).
+            close()
+            return
+        }
         finishRound()   // answers what is buffered; closes when nothing more is owed
     }
 
@@ -137,10 +147,83 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                 case .error(let status): reject(status: status); return
                 case .complete(let consumed): conn.input.consume(consumed); dispatch()
                 }
+            case .stream(let remaining):
+                guard let stream = bodyStream, !stream.paused else {
+                    conn.setReading(false)        // the consumer is behind: TCP holds the client back
+                    setDeadline(0)                // no body timeout while we are the slow side
+                    return
+                }
+                if bytes.count == 0 { return }
+                if let remaining {
+                    let n = Swift.min(bytes.count, remaining)
+                    let piece = Array(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
+                    conn.input.consume(n)
+                    if n == remaining { endStream(stream, piece) } else {
+                        state = .stream(remaining: remaining - n)
+                        setDeadline(context.headDeadline)
+                        stream.deliver(.data(piece))
+                    }
+                } else {
+                    var piece: [UInt8] = []
+                    switch chunkedDecoder.decode(bytes, limit: bodyLimit, into: &piece) {
+                    case .incomplete(let consumed):
+                        conn.input.consume(consumed)
+                        setDeadline(context.headDeadline)
+                        if !piece.isEmpty { stream.deliver(.data(piece)) }
+                    case .error(let status):
+                        // The streaming request's own exchange answers (the handler is told the body failed).
+                        bodyStream = nil
+                        stream.detached = true
+                        stream.paused = true
+                        closeAfterWrites = true
+                        conn.setReading(false)
+                        let exchange = exchanges.last
+                        exchange?.keepAlive = false
+                        stream.deliver(.failed)
+                        exchange?.respond(.problem(status: status, code: status == 413 ? "payload_too_large" : "bad_request",
+                                                   detail: status == 413 ? "request body over \(bodyLimit) bytes" : "malformed chunked body"))
+                        return
+                    case .complete(let consumed):
+                        conn.input.consume(consumed)
+                        endStream(stream, piece)
+                    }
+                }
             case .lingering:
                 return
             }
         }
+    }
+
+    /// The streamed body is complete: back to reading heads, then the last piece and `end` to the consumer.
+    func endStream(_ stream: BodyStream, _ last: [UInt8]) {
+        state = .head
+        bodyStream = nil
+        stream.detached = true
+        if !requestKeepAlive || context.stopping { closeAfterWrites = true }
+        setDeadline(0)                          // the handler's answer has its own clock
+        if !last.isEmpty { stream.deliver(.data(last)) }
+        stream.deliver(.end)
+    }
+
+    /// `BodyStream.start`/`resume`: read again (and deliver what is already buffered).
+    func streamResumed(_ stream: BodyStream) {
+        guard bodyStream === stream, !conn.isClosed else { return }
+        setDeadline(context.headDeadline)
+        if inProcess { return }                 // called from a sink or handler: the running `process` goes on
+        process()
+        finishRound()
+    }
+
+    /// `BodyStream.cancel`, or an answer before the body's end: the rest is never read; close after the answer.
+    func streamCancelled(_ stream: BodyStream) {
+        guard bodyStream === stream, !conn.isClosed else { return }
+        bodyStream = nil
+        stream.detached = true
+        closeAfterWrites = true
+        exchanges.last?.keepAlive = false       // its answer says `Connection: close`
+        conn.setReading(false)
+        setDeadline(0)
+        if !inProcess { finishRound() }
     }
 
     /// A head is complete: build the request, choose the route and its body limit, then read the body or dispatch.
@@ -195,6 +278,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             answerNow(early, keepAlive: head.keepAlive && !hasBody)
             return
         }
+        if let streaming = route?.streamHandler {
+            dispatchStreaming(streaming, head: head, hasBody: hasBody)
+            return
+        }
         if !hasBody { dispatch(); return }
         // RFC 9110 §10.1.1: send 100 Continue only when we want the body (route found, within limits), only to
         // HTTP/1.1, and only when no earlier answer is still owed (interim responses must not overtake them).
@@ -212,6 +299,33 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             accountBody()
         }
         setDeadline(context.headDeadline)   // a body gets the head timeout between reads that bring bytes
+    }
+
+    /// A streaming route: the handler runs now, with the body to come through a `BodyStream` (100-continue is
+    /// sent as for a buffered body, once the head passed every check).
+    func dispatchStreaming(_ handler: StreamingHandler, head: RequestHead, hasBody: Bool) {
+        var req = request!
+        request = nil
+        req.pathParameters = parameters
+        // Without keep-alive the connection closes after this answer, but only once the body is read (endStream).
+        if !hasBody && (!requestKeepAlive || context.stopping) { closeAfterWrites = true }
+        let stream = BodyStream(connection: self, hasBody: hasBody)
+        if hasBody {
+            if head.expectContinue && head.versionMinor == 1 && conn.input.isEmpty && exchanges.isEmpty && !conn.hasTail {
+                conn.output.append("HTTP/1.1 100 Continue\r\n\r\n" as StaticString)
+            }
+            if head.chunked { chunkedDecoder = ChunkedDecoder() }
+            state = .stream(remaining: head.chunked ? nil : head.contentLength!)
+            bodyStream = stream
+            setDeadline(0)                        // until `start`: reading waits for the handler
+        } else {
+            stream.detached = true
+        }
+        let exchange = Exchange(connection: self, method: req.method, path: req.path, route: route?.pattern,
+                                isHead: req.method == "HEAD", keepAlive: requestKeepAlive,
+                                versionMinor: req.versionMinor, started: started)
+        exchanges.append(exchange)
+        handler(req, stream, exchange)
     }
 
     /// Keeps the server-wide count of request body bytes being received up to date (0 once the request is gone).

@@ -95,11 +95,22 @@ public struct HTTPRequest: Sendable {
     public func queryValue(_ name: String) -> String? { queryItems.first { $0.0 == name }?.1 }
 }
 
+/// A response body produced piece by piece (issue 15: a download read chunk by chunk from the store), so a large
+/// answer is never held whole. The server asks for the next piece only once the previous one was sent.
+public protocol ResponseBodySource: AnyObject, Sendable {
+    /// The body's exact length in bytes (the `Content-Length`).
+    var length: Int { get }
+    /// Produces the next piece (non-empty, in order), answering on any thread; nil when it cannot (the store
+    /// failed): the connection is then closed mid-body, which the client sees as a short body.
+    func next(_ completion: @escaping @Sendable ([UInt8]?) -> Void)
+}
+
 /// A complete response. The server adds `Content-Length`, `Date` and `Connection` itself.
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    public var bodySource: ResponseBodySource? = nil   // set: the body comes from here, `body` is ignored
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

@@ -20,7 +20,7 @@ enum ResponseWriter {
         let bodyAllowed = status >= 200 && status != 204 && status != 304
         if bodyAllowed {
             out.append("Content-Length: " as StaticString)
-            out.appendDecimal(response.body.count)
+            out.appendDecimal(response.bodySource?.length ?? response.body.count)
             out.append("\r\n" as StaticString)
         }
         // Every answer, problems and engine-level errors included: no MIME sniffing (issue 13 item 12).
@@ -31,7 +31,7 @@ enum ResponseWriter {
         } else {
             out.append("\r\nConnection: keep-alive\r\n\r\n" as StaticString)
         }
-        if bodyAllowed && !isHead && includeBody { out.append(response.body) }
+        if bodyAllowed && !isHead && includeBody && response.bodySource == nil { out.append(response.body) }
     }
 
     /// Bodies at least this large are not copied into the output buffer (issue 13 item 1: 200 clients that never

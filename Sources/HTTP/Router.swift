@@ -6,12 +6,15 @@ public struct Route: Sendable {
     public let pattern: String
     public let bodyLimit: Int      // bytes; a larger body is answered 413 before it is read
     public let handler: HTTPHandler
+    public let streamHandler: StreamingHandler?   // set: the body is delivered in pieces (see BodyStream)
     let segments: [Substring]
     let literals: [[UInt8]]        // each segment's bytes, for matching without Strings
     let isParameter: [Bool]        // `{name}` segments
     let hasParameters: Bool
 
-    init(method: String, pattern: String, bodyLimit: Int, handler: @escaping HTTPHandler, segments: [Substring]) {
+    init(method: String, pattern: String, bodyLimit: Int, handler: @escaping HTTPHandler, segments: [Substring],
+         streamHandler: StreamingHandler? = nil) {
+        self.streamHandler = streamHandler
         self.method = method
         self.pattern = pattern
         self.bodyLimit = bodyLimit
@@ -75,6 +78,14 @@ public final class Router: Sendable {
     public func add(_ method: String, _ pattern: String, bodyLimit: Int? = nil, _ handler: @escaping HTTPHandler) {
         routes.append(Route(method: method, pattern: pattern, bodyLimit: bodyLimit ?? defaultBodyLimit,
                             handler: handler, segments: pattern.split(separator: "/", omittingEmptySubsequences: false)))
+    }
+
+    /// Registers a route whose body is streamed to `handler` in pieces, up to `bodyLimit` bytes (413 past it:
+    /// at the head for a Content-Length, else as soon as a chunk crosses it). Call only before the server starts.
+    public func addStreaming(_ method: String, _ pattern: String, bodyLimit: Int, _ handler: @escaping StreamingHandler) {
+        routes.append(Route(method: method, pattern: pattern, bodyLimit: bodyLimit,
+                            handler: { _, responder in responder.respond(.problem(status: 500, code: "internal", detail: "streaming route")) },
+                            segments: pattern.split(separator: "/", omittingEmptySubsequences: false), streamHandler: handler))
     }
 
     /// HEAD matches a GET route (RFC 9110 §9.3.2); the server drops the body.

@@ -43,15 +43,30 @@ final class SQLiteBatch {
                         createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
             }
             if let original = found.first {
-                return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
+                guard original.text.utf8.elementsEqual(request.text.utf8) else { return .failure(.idempotencyKeyReused(key)) }
+                var replayed = [original]
+                try SQLiteStore.attachFiles(db, roomID: room.id, to: &replayed)   // the original's files, as stored
+                return .success(.replayed(replayed[0]))
             }
+        }
+        var files: [FileInfo] = []
+        for id in request.files {
+            guard let file = try db.query(SQL.fileByID, [.text(id)], row: { SQLiteStore.fileInfo($0, from: 0) }).first,
+                  Validation.usernameKey(file.uploader) == Validation.usernameKey(request.user) else {
+                return .failure(.invalidFile("no file '\(id)' uploaded by you"))
+            }
+            files.append(file)
         }
         // created_at never goes backwards within a room (issue 12): posts taken at once on several threads or
         // instances commit in seq order, not in the order their clocks were read.
         let createdAt = Timestamp(milliseconds: max(request.at.milliseconds, room.lastCreatedAt))
         room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,
-                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID)
+                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID,
+                              files: files)
+        for (position, file) in files.enumerated() {
+            try db.run(SQL.insertMessageFile, [.int(room.id), .int(message.seq), .int(Int64(position)), .text(file.id)])
+        }
         try db.run(SQL.insertMessage, [.int(room.id), .int(message.seq), .text(message.id), .text(message.user),
                                        .text(message.text), .int(message.createdAt.milliseconds),
                                        .optionalText(message.clientID)])

@@ -116,6 +116,43 @@ enum SQLiteSchema {
         CREATE TRIGGER users_renamed AFTER UPDATE OF id, username, username_key ON users
             BEGIN UPDATE cache_generations SET members = members + 1; END;
         """,
+        // v6: files (issue 15). Content is kept once per sha256 (`file_contents`, NULL sha256 while an upload is
+        // staged) in 256 KiB chunks (`file_chunks`, a rowid table: each row's blob lives in overflow pages either
+        // way); `files` are named uploads of a content; `message_files` attach files to messages in order. No cache
+        // generation: a file never changes, and attachments arrive with their message (a new last_seq).
+        """
+        CREATE TABLE file_contents (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT UNIQUE,
+            size INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX file_contents_staged ON file_contents (created_at) WHERE sha256 IS NULL;
+        CREATE TABLE file_chunks (
+            content_id INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (content_id, idx)
+        );
+        CREATE TABLE files (
+            id TEXT PRIMARY KEY,
+            content_id INTEGER NOT NULL REFERENCES file_contents(id),
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            uploader_id INTEGER NOT NULL REFERENCES users(id),
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE message_files (
+            room_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            file_id TEXT NOT NULL,
+            PRIMARY KEY (room_id, seq, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_files_file ON message_files (file_id, room_id);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -219,6 +256,37 @@ enum SQL {
     static let messageCreatedAt = "SELECT created_at FROM messages WHERE room_id = ? AND seq = ?"
     static let insertRoom = "INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
     static let setRoomLastSeq = "UPDATE rooms SET last_seq = ? WHERE id = ?"
+
+    static let insertStagedContent = "INSERT INTO file_contents (created_at) VALUES (?)"
+    static let stagedContent = "SELECT id FROM file_contents WHERE id = ? AND sha256 IS NULL"
+    static let insertChunk = "INSERT OR REPLACE INTO file_chunks (content_id, idx, data) VALUES (?, ?, ?)"
+    static let contentBySHA = "SELECT id FROM file_contents WHERE sha256 = ?"
+    static let sealContent = "UPDATE file_contents SET sha256 = ?, size = ? WHERE id = ?"
+    static let deleteChunks = "DELETE FROM file_chunks WHERE content_id = ?"
+    static let deleteContent = "DELETE FROM file_contents WHERE id = ? AND sha256 IS NULL"
+    static let staleStaged = "SELECT id FROM file_contents WHERE sha256 IS NULL AND created_at < ?"
+    static let insertFile = """
+        INSERT INTO files (id, content_id, name, type, width, height, uploader_id, created_at)
+        SELECT ?, ?, ?, ?, ?, ?, id, ? FROM users WHERE username_key = ?
+        """
+    /// A file's columns as `SQLiteStore.fileInfo` reads them.
+    static let fileColumns = """
+        f.id, f.name, f.type, f.width, f.height, c.size, c.sha256, u.username, f.created_at
+        FROM files f JOIN file_contents c ON c.id = f.content_id JOIN users u ON u.id = f.uploader_id
+        """
+    static let fileByID = "SELECT " + fileColumns + " WHERE f.id = ?"
+    static let fileChunk = "SELECT data FROM file_chunks WHERE content_id = (SELECT content_id FROM files WHERE id = ?) AND idx = ?"
+    static let fileRooms = """
+        SELECT DISTINCT r.name FROM message_files m JOIN rooms r ON r.id = m.room_id WHERE m.file_id = ?
+        """
+    static let insertMessageFile = "INSERT INTO message_files (room_id, seq, position, file_id) VALUES (?, ?, ?, ?)"
+    /// Files of messages ?2 ≤ seq ≤ ?3 of room ?1, by seq then position: the page's attachments in one query.
+    static let messageFiles = """
+        SELECT m.seq, f.id, f.name, f.type, f.width, f.height, c.size, c.sha256, u.username, f.created_at
+        FROM message_files m JOIN files f ON f.id = m.file_id JOIN file_contents c ON c.id = f.content_id
+        JOIN users u ON u.id = f.uploader_id
+        WHERE m.room_id = ?1 AND m.seq BETWEEN ?2 AND ?3 ORDER BY m.seq, m.position
+        """
 
     static let insertMessage = """
         INSERT INTO messages (room_id, seq, id, user, text, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -40,6 +40,18 @@ extension SQLiteStore {
         return result
     }
 
+    /// Fills `files` of `messages` (ascending seq) with one query over their seq range.
+    static func attachFiles(_ db: SQLiteConnection, roomID: Int64, to messages: inout [Message]) throws {
+        guard let first = messages.first?.seq, let last = messages.last?.seq else { return }
+        let rows = try db.query(SQL.messageFiles, [.int(roomID), .int(first), .int(last)]) { ($0.int(0), fileInfo($0, from: 1)) }
+        guard !rows.isEmpty else { return }
+        var index = 0
+        for (seq, file) in rows {
+            while index < messages.count && messages[index].seq < seq { index += 1 }
+            if index < messages.count && messages[index].seq == seq { messages[index].files.append(file) }
+        }
+    }
+
     /// One read transaction, so `last_seq` and the page come from the same snapshot. Reads `limit + 1` rows
     /// to learn `has_more` without a count.
     static func readHistory(_ db: SQLiteConnection, room: String, cursor: HistoryCursor,
@@ -63,6 +75,7 @@ extension SQLiteStore {
         let hasMore = messages.count > limit
         if hasMore { messages.removeLast() }
         if case .after = cursor {} else { messages.reverse() }
+        try attachFiles(db, roomID: roomID, to: &messages)
         return .success(HistoryPage(room: room, messages: messages, hasMore: hasMore, lastSeq: lastSeq))
     }
 }

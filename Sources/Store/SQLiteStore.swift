@@ -42,7 +42,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// only a table that grows with every login (issue 12).
     func purgeExpiredTokens() {
         write({ _ in }) { batch in
-            try batch.db.run(SQL.deleteExpiredTokens, [.int(Timestamp.now().milliseconds)])
+            let now = Timestamp.now()
+            try batch.db.run(SQL.deleteExpiredTokens, [.int(now.milliseconds)])
+            try Self.dropStaleUploads(batch, before: Timestamp(milliseconds: now.milliseconds - 3_600_000))
             return .success(())
         }
     }

@@ -8,7 +8,7 @@ import Store
 extension ServeCommand {
     /// `--db PATH` (default `konnect.db` in the working directory) and `--web-root DIR` (default ./web when it
     /// exists, else the repository's web/).
-    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate", "max-wait"]
+    static let apiValueFlags: Set<String> = ["db", "web-root", "post-burst", "post-rate", "max-wait", "max-file-bytes"]
 
     /// One per process; `runServe` feeds it from `HTTPServer.onRequest` and adds the server's gauges.
     static let metrics = Metrics()
@@ -24,6 +24,7 @@ extension ServeCommand {
         let chat = ChatService(store: store)
         var options = APIOptions(webRoot: arguments.values["web-root"], metrics: metrics)
         options.maxBodyBytes = maxBodyBytes
+        options.maxFileBytes = try arguments.int("max-file-bytes", 10 << 20, range: 0...1 << 30)
         options.postRateLimit = PostRateLimit(burst: try arguments.int("post-burst", 50, range: 1...1_000_000),
                                               rate: try arguments.rate("post-rate", 10))
         options.maxWait = min(try arguments.seconds("max-wait", 60), 60)

@@ -21,6 +21,7 @@ enum ServeCommand {
       --loops N               event loops (threads) serving connections (default: one per core)
       --max-head-bytes N      request line + headers; larger → 431 (default 16384)
       --max-body-bytes N      request body; larger → 413 payload_too_large (default 65536)
+      --max-file-bytes N      a file uploaded by POST /files or a multipart POST /messages; larger → 413 (default 10485760)
       --head-timeout S        seconds a client may take to send a request head (default 10)
       --idle-timeout S        seconds an idle keep-alive connection is kept (default 60)
       --max-connections N     past this, new connections get 503 with Retry-After (default 19000)

@@ -6,7 +6,7 @@ import XCTest
 
 final class APIModelsTests: XCTestCase {
     func testMessageRoundTripKeepsNullClientID() throws {
-        let json = #"{"id":"m1","room":"general","seq":42,"user":"alice","text":"hi / there","created_at":"2026-11-25T12:00:00.123Z","client_id":null}"#
+        let json = #"{"id":"m1","room":"general","seq":42,"user":"alice","text":"hi / there","created_at":"2026-11-25T12:00:00.123Z","client_id":null,"files":[]}"#
         let message = try JSONDecoder().decode(APIMessage.self, from: Data(json.utf8))
         XCTAssertEqual(message.seq, 42)
         XCTAssertNil(message.clientID)
@@ -18,6 +18,23 @@ final class APIModelsTests: XCTestCase {
         let decoded = try JSONDecoder().decode(APIMessage.self, from: Data(withID.jsonLine.utf8))
         XCTAssertEqual(decoded, withID)
         XCTAssertEqual(message.date?.timeIntervalSince1970 ?? 0, 1_795_608_000.123, accuracy: 0.001)
+    }
+
+    /// Issue 15: files come and go in the API's order; a message from an older server (no `files`) has none.
+    func testMessageFiles() throws {
+        let file = #"{"id":"f1","name":"cat.png","type":"image/png","size":48213,"sha256":"ab","width":640,"height":480,"created_at":"t"}"#
+        let plain = #"{"id":"f2","name":"x","type":"application/octet-stream","size":0,"sha256":"cd","width":null,"height":null,"created_at":"t"}"#
+        let json = #"{"id":"m1","room":"general","seq":1,"user":"a","text":"","created_at":"t","client_id":null,"files":["# + file + "," + plain + "]}"
+        let message = try JSONDecoder().decode(APIMessage.self, from: Data(json.utf8))
+        XCTAssertEqual(message.files.map(\.name), ["cat.png", "x"])
+        XCTAssertEqual(message.files[0].width, 640)
+        XCTAssertNil(message.files[1].height)
+        XCTAssertEqual(message.jsonLine, json)
+        let old = #"{"id":"m1","room":"general","seq":1,"user":"a","text":"x","created_at":"t","client_id":null}"#
+        XCTAssertEqual(try JSONDecoder().decode(APIMessage.self, from: Data(old.utf8)).files, [])
+        XCTAssertEqual(KonnectClient.dispositionName("inline; filename=\"c_t.png\"; filename*=UTF-8''c%C3%A4t.png"), "cät.png")
+        XCTAssertEqual(KonnectClient.dispositionName("attachment; filename=\"a b.txt\""), "a b.txt")
+        XCTAssertNil(KonnectClient.dispositionName("attachment"))
     }
 
     func testPageDecodes() throws {

@@ -7,6 +7,19 @@ final class CountingStore: Store, @unchecked Sendable {
 
     init(_ inner: Store) { self.inner = inner }
 
+    func beginUpload(at: Timestamp, completion: @escaping StoreCompletion<UploadID>) { inner.beginUpload(at: at, completion: completion) }
+    func appendUpload(_ upload: UploadID, index: Int, bytes: [UInt8], completion: @escaping StoreCompletion<Void>) {
+        inner.appendUpload(upload, index: index, bytes: bytes, completion: completion)
+    }
+    func finishUpload(_ upload: UploadID, file: NewFile, completion: @escaping StoreCompletion<FileInfo>) {
+        inner.finishUpload(upload, file: file, completion: completion)
+    }
+    func abortUpload(_ upload: UploadID, completion: @escaping StoreCompletion<Void>) { inner.abortUpload(upload, completion: completion) }
+    func file(id: String, completion: @escaping StoreCompletion<FileInfo?>) { inner.file(id: id, completion: completion) }
+    func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>) {
+        inner.fileChunk(id: id, index: index, completion: completion)
+    }
+    func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>) { inner.fileRooms(id: id, completion: completion) }
     func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) { inner.onRoomAdvanced(handler) }
     func createUser(username: String, passwordHash: String, at: Timestamp, completion: @escaping StoreCompletion<User>) {
         inner.createUser(username: username, passwordHash: passwordHash, at: at, completion: completion)

@@ -27,6 +27,9 @@ final class SQLiteStoreTests: XCTestCase {
     func testMembershipRules() throws { try contract.membershipRules() }
     func testDirectRooms() throws { try contract.directRooms() }
     func testRoomPaging() throws { try contract.roomPaging() }
+    func testFilesRoundTrip() throws { try contract.filesRoundTrip() }
+    func testFileTypesAndLimits() throws { try contract.fileTypesAndLimits() }
+    func testFileAccessAndPosts() throws { try contract.fileAccessAndPosts() }
     func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
     func testMembershipFreshAcrossInstances() throws {
         try contract.membershipFreshAcrossInstances { [dir] in
@@ -67,5 +70,48 @@ final class SQLiteStoreTests: XCTestCase {
         while try tokens() > 1 && Date() < deadline { usleep(50_000) }
         XCTAssertEqual(try tokens(), 1, "the expired one is gone without any login")
         XCTAssertNotNil(try value(outcome { store.user(tokenHash: Array(repeating: 2, count: 32), now: Timestamp.now(), completion: $0) }))
+    }
+
+    /// Issue 15: the same content is stored once however many files name it; an aborted upload and one whose
+    /// uploader vanished an hour ago leave no chunks behind.
+    func testFileContentStoredOnceAndStagingCleared() throws {
+        let path = dir.file("files.db")
+        let store = try SQLiteStore(path: path, tokenPurgeInterval: 0.2)
+        let chat = ChatService(store: store, passwordCost: 1)
+        let contract = StoreContract { store }
+        let alice = try contract.register(chat, "alice")
+        let bytes = (0..<(FileChunks.size + 10)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let first = try value(contract.storeFile(chat, alice, bytes))
+        let second = try value(contract.storeFile(chat, alice, bytes))
+        XCTAssertNotEqual(first.id, second.id)
+        let raw = try SQLiteConnection(path: path)
+        func count(_ sql: String) throws -> Int64 { try raw.query(sql, []) { $0.int(0) }.first ?? -1 }
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 2)
+        XCTAssertEqual(try count("SELECT count(*) FROM files"), 2)
+        let aborted = chat.upload(user: alice, name: "x", maxBytes: 1 << 20)
+        aborted.append([UInt8](repeating: 9, count: FileChunks.size + 1))
+        aborted.abort()
+        // A staged upload two hours old (its uploader vanished) is dropped by the purge timer.
+        let stale = try value(outcome { store.beginUpload(at: Timestamp(milliseconds: Timestamp.now().milliseconds - 7_200_000), completion: $0) })
+        _ = try value(outcome { store.appendUpload(stale, index: 0, bytes: [1, 2, 3], completion: $0) })
+        let deadline = Date().addingTimeInterval(10)
+        while try count("SELECT count(*) FROM file_chunks") > 2 && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 2)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 1)
+        XCTAssertEqual(code(outcome { store.appendUpload(stale, index: 1, bytes: [4], completion: $0) }), "invalid_file")
+    }
+
+    /// Files live in the store: an upload through one instance is described and read by another at once.
+    func testFileUploadedOnOneInstanceIsServedByAnother() throws {
+        let path = dir.file("shared-files.db")
+        let one = try SQLiteStore(path: path), two = try SQLiteStore(path: path)
+        let chatOne = ChatService(store: one, passwordCost: 1), chatTwo = ChatService(store: two, passwordCost: 1)
+        let contract = StoreContract { one }
+        let alice = try contract.register(chatOne, "alice")
+        let bytes = (0..<(FileChunks.size + 99)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let file = try value(contract.storeFile(chatOne, alice, bytes))
+        XCTAssertEqual(try value(contract.openFile(chatTwo, alice, file.id)), file)
+        XCTAssertEqual(try value(contract.readFile(chatTwo, file, 0..<file.size)), bytes)
     }
 }

@@ -9,6 +9,7 @@ import Transport
 final class TestServer: @unchecked Sendable {
     let server: HTTPServer
     let parked = ParkBox()
+    let streamed = StreamCounters()
     var port: Int { server.port }
 
     init(loops: Int = 1, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
@@ -61,6 +62,36 @@ final class TestServer: @unchecked Sendable {
             r.park(timeout: seconds, onDeadline: { HTTPResponse(status: 200, contentType: "text/plain", body: "deadline") },
                    onCancel: { box.cancels.add(1, ordering: .relaxed) })
         }
+        // Streaming bodies (issue 15): pause after every piece and resume from another thread.
+        let streams = streamed
+        router.addStreaming("POST", "/stream", bodyLimit: 1 << 20) { _, stream, r in
+            let tally = StreamTally()
+            stream.start { piece in
+                switch piece {
+                case .data(let bytes):
+                    tally.count += bytes.count
+                    for b in bytes { tally.sum = tally.sum &* 31 &+ Int(b) }
+                    stream.pause()
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { stream.resume() }
+                case .end:
+                    r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "\(tally.count) \(tally.sum)"))
+                case .failed:
+                    streams.failures.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        // Answers streamed piece by piece: `n` bytes in pieces of `piece`, from another thread when `async`; a
+        // source that fails after `fail` pieces.
+        router.add("GET", "/pieces") { req, r in
+            let source = PieceSource(length: Int(req.queryValue("n") ?? "0") ?? 0, piece: Int(req.queryValue("piece") ?? "1000") ?? 1000,
+                                     async: req.queryValue("async") != nil, failAfter: req.queryValue("fail").flatMap(Int.init))
+            var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]))
+            response.bodySource = source
+            r.respond(response)
+        }
+        router.addStreaming("POST", "/stream-refuse", bodyLimit: 1 << 20) { _, _, r in
+            r.respond(.problem(status: 403, code: "forbidden", detail: "not reading that"))
+        }
         server = HTTPServer(configuration: configuration, router: router)
         try server.start()
     }
@@ -75,4 +106,38 @@ final class ParkBox: @unchecked Sendable {
     func add(_ r: Responder) { responders.withLock { $0.append(r) } }
     func take() -> Responder? { responders.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
     var count: Int { responders.withLock { $0.count } }
+}
+
+/// What the streaming routes saw.
+final class StreamCounters: Sendable {
+    let failures = Atomic<Int>(0)
+}
+
+/// One streamed body's running count and hash (touched on one loop thread only).
+final class StreamTally: @unchecked Sendable {
+    var count = 0
+    var sum = 0
+}
+
+/// A test body source: bytes `i % 251`, in pieces, synchronously or from another thread, optionally failing.
+final class PieceSource: ResponseBodySource, @unchecked Sendable {
+    let length: Int
+    let piece: Int
+    let async: Bool
+    let failAfter: Int?
+    var sent = 0, pieces = 0
+    init(length: Int, piece: Int, async: Bool, failAfter: Int?) {
+        self.length = length
+        self.piece = piece
+        self.async = async
+        self.failAfter = failAfter
+    }
+    func next(_ completion: @escaping @Sendable ([UInt8]?) -> Void) {
+        if let failAfter, pieces >= failAfter { return completion(nil) }
+        let n = min(piece, length - sent)
+        let bytes = (sent..<sent + n).map { UInt8($0 % 251) }
+        sent += n
+        pieces += 1
+        if async { DispatchQueue.global().async { completion(bytes) } } else { completion(bytes) }
+    }
 }

@@ -29,6 +29,7 @@ public final class ChatService: @unchecked Sendable {
     let hasher: PasswordHasher
     let loginGate: LoginGate
     let waiters = WaiterRegistry()
+    let feedWaiters = FeedWaiterRegistry()
     private let stored = Atomic<Int>(0)
 
     /// - Parameters:
@@ -46,6 +47,9 @@ public final class ChatService: @unchecked Sendable {
         self.loginGate = LoginGate(limits: loginLimits, clock: clock)
         store.onRoomAdvanced { [weak self] room, lastSeq, messages in
             self?.roomAdvanced(room: room, lastSeq: lastSeq, messages: messages)
+        }
+        store.onFeedAdvanced { [weak self] newest, events in
+            self?.feedAdvanced(newest: newest, events: events)
         }
     }
 
@@ -69,7 +73,8 @@ public final class ChatService: @unchecked Sendable {
     private func post(user: User, room: AuthorizedRoom, text: String, clientID: String?, completion: @escaping Completion<PostOutcome>) {
         let now = clock()
         let request = PostRequest(room: room.name, user: user.username, text: text, clientID: clientID, at: now,
-                                  replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs))
+                                  replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs),
+                                  bot: user.bot)
         store.post(request) { [self] result in
             if case .success(.created) = result { stored.add(1, ordering: .relaxed) }
             completion(result)

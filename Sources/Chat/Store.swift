@@ -26,7 +26,10 @@ public struct PostRequest: Sendable, Hashable {
     public var clientID: String?
     public var at: Timestamp             // becomes the message's created_at
     public var replaySince: Timestamp    // an earlier message with the same key counts only from here (24 h)
-    public init(room: String, user: String, text: String, clientID: String?, at: Timestamp, replaySince: Timestamp) {
+    public var bot: Bool                 // the author is a bot
+    public init(room: String, user: String, text: String, clientID: String?, at: Timestamp, replaySince: Timestamp,
+                bot: Bool = false) {
+        self.bot = bot
         self.room = room
         self.user = user
         self.text = text
@@ -93,6 +96,26 @@ public protocol Store: AnyObject, Sendable {
     /// the default simply chains them.
     func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
                  completion: @escaping StoreCompletion<TokenHistory?>)
+
+    // MARK: feed (../shared/API.md "The feed")
+    // Every write that makes a message or changes a membership also writes its event, in the same transaction,
+    // at a position `pos` taken from ONE counter of the whole database inside that transaction: post (a
+    // `message` event), createUser (`joined` general), createRoom (`joined` for the owner), openDirectRoom
+    // (`joined` for each member it adds), addMember (`joined`, only when added), removeMember (`left`, only when
+    // one was removed). Positions must grow in commit order, so a reader that saw pos N can never later find a
+    // new event below N. SQLite has one writer: the batch takes max(pos) once and counts up. PostgreSQL: a
+    // one-row counter `UPDATE feed_position SET pos = pos + 1 RETURNING pos` in the writing transaction — the
+    // row lock is held to COMMIT, so the next writer gets a higher pos only after this one committed (a rollback
+    // gives the number back). Messages take their pos after their seq, so within a room pos follows seq.
+
+    /// Installs the one handler told about the feed's newest position moving (replaces an earlier one): at once
+    /// with the events for this process's commits, without them (nil) for other processes' (within ~200 ms).
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler)
+    /// `username`'s events after `after`, ascending pos, at most `limit`, read in one snapshot: `message` events
+    /// of the rooms they were a member of at the event's pos (after a `joined`, before the next `left`), and
+    /// their own `joined`/`left` events. `next` and `hasMore` as `FeedPage` says; `rooms` their rooms as of
+    /// `next`. `after` nil: no events, `next` = the newest position (following "from now").
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>)
 
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)

@@ -162,6 +162,10 @@ final class FlakyStore: Store, @unchecked Sendable {
         inner.ping(completion: completion)
     }
     func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) { inner.onRoomAdvanced(handler) }
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) { inner.onFeedAdvanced(handler) }
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
+        inner.feed(username: username, after: after, limit: limit, completion: completion)
+    }
     func createUser(username: String, passwordHash: String, at: Timestamp, completion: @escaping StoreCompletion<User>) {
         inner.createUser(username: username, passwordHash: passwordHash, at: at, completion: completion)
     }

@@ -57,5 +57,9 @@ final class CountingStore: Store, @unchecked Sendable {
         historyReads.mutate { $0 = ($0 ?? 0) + 1 }
         inner.history(room: room, cursor: cursor, limit: limit, completion: completion)
     }
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) { inner.onFeedAdvanced(handler) }
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
+        inner.feed(username: username, after: after, limit: limit, completion: completion)
+    }
     func ping(completion: @escaping @Sendable (Bool) -> Void) { inner.ping(completion: completion) }
 }

@@ -27,6 +27,9 @@ final class SQLiteStoreTests: XCTestCase {
     func testDirectRooms() throws { try contract.directRooms() }
     func testRoomPaging() throws { try contract.roomPaging() }
     func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
+    func testFeedOrderAndMembership() throws { try contract.feedOrderAndMembership() }
+    func testFeedPositionsUnderConcurrency() throws { try contract.feedPositionsUnderConcurrency() }
+    func testFeedFollowerWakesOnlyForItsEvents() throws { try contract.feedFollowerWakesOnlyForItsEvents() }
     func testMembershipFreshAcrossInstances() throws {
         try contract.membershipFreshAcrossInstances { [dir] in
             let path = dir.file("\(UUID().uuidString).db")

@@ -9,6 +9,8 @@ public struct APIOptions: Sendable {
     public var metrics: Metrics
     public var maxBodyBytes: Int = 64 * 1024        // contract: 413 payload_too_large for a body over 64 KiB
     public var postRateLimit = PostRateLimit()      // contract "Rate limits": bursts of 50, 10 a second
+    public var feedHeartbeat: Double = 25           // seconds between heartbeats of a feed stream (contract: ≤ 30)
+    public var feedStreamMaxQueued = 1 << 20        // bytes a feed stream may have waiting for its client; past it, closed
 
     /// `webRoot` nil picks `./web` when it exists, else the repository's `web/` (found from this source file's
     /// path, so `swift run` and `swift test` work from any directory). `openapi.yaml` is looked up next to it.

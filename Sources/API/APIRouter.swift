@@ -6,13 +6,16 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat)
+    let routes = ChatRoutes(chat: chat, options: options)
     let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
 
     options.metrics.addGauge("konnect_parked_polls", help: "Long-polls currently held waiting for a message.") {
         chat.parkedWaiters
+    }
+    options.metrics.addGauge("konnect_feed_followers", help: "GET /events requests and streams waiting for events.") {
+        chat.feedFollowers
     }
     options.metrics.addGauge("konnect_messages_stored_total", help: "Messages durably stored by this process since start.",
                              type: "counter") { chat.messagesStored }
@@ -35,6 +38,7 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
 
     router.add("POST", "/messages", PostLimiter.limited(limiter, routes.post))
     router.add("GET", "/messages", routes.history)
+    router.add("GET", "/events", routes.events)
 
     // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,
     // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
@@ -69,8 +73,12 @@ final class ChatRoutes: Sendable {
     let chat: ChatService
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
+    let options: APIOptions
 
-    init(chat: ChatService) { self.chat = chat }
+    init(chat: ChatService, options: APIOptions) {
+        self.chat = chat
+        self.options = options
+    }
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
     static func bearerToken(_ request: HTTPRequest) -> String? {

@@ -76,7 +76,8 @@ final class FeedStream {
     /// The next SSE event's fields (`id`, `data`), skipping comments; nil on timeout or close.
     func sseEvent(timeout: Double = 10) -> (id: String?, data: String)? {
         var id: String?, data: String?
-        while let line = line(timeout: timeout) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while deadline.timeIntervalSinceNow > 0, let line = line(timeout: deadline.timeIntervalSinceNow) {
             if line.isEmpty {
                 if let data { return (id, data) }
                 continue

@@ -40,10 +40,15 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     router.add("GET", "/messages", routes.history)
     router.add("GET", "/events", routes.events)
 
+    router.add("POST", "/bots", routes.createBot)
+    router.add("GET", "/bots", routes.listBots)
+    router.add("POST", "/bots/{username}/token", routes.rotateBotToken)
+    router.add("DELETE", "/bots/{username}", routes.deleteBot)
+
     // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,
     // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
     // take a body and need a token here.
-    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout"]
+    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /bots", "POST /bots/{username}/token"]
     let limited: Set<String> = ["POST /messages", "POST /rooms"]     // the routes wrapped by PostLimiter.limited above
     router.headCheck = { route, request in
         let key = route.method + " " + route.pattern

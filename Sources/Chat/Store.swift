@@ -117,6 +117,20 @@ public protocol Store: AnyObject, Sendable {
     /// `next`. `after` nil: no events, `next` = the newest position (following "from now").
     func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>)
 
+    // MARK: bots (../shared/API.md "Bots")
+    /// Creates bot `username` owned by `owner`, with one token (`tokenHash`) that never expires; like any new
+    /// account it is a member of `general` from the same commit (with its `joined` event). It has no password
+    /// (`user(named:)` answers it with `user.bot` true, which login refuses as unknown). Errors: username_taken.
+    func createBot(username: String, owner: String, tokenHash: [UInt8], at: Timestamp, completion: @escaping StoreCompletion<Bot>)
+    /// The bots `owner` owns and has not deleted, by username (lowercase form).
+    func bots(owner: String, completion: @escaping StoreCompletion<[Bot]>)
+    /// In one transaction: every token of `owner`'s bot `username` deleted, `tokenHash` its only one (on every
+    /// instance the old token fails from this commit). Errors: bot_not_found (not owner's, deleted, or none).
+    func replaceBotToken(username: String, owner: String, tokenHash: [UInt8], completion: @escaping StoreCompletion<Bot>)
+    /// Deletes every token of `owner`'s bot and marks it deleted at `at`: its name stays taken, its messages
+    /// stay, it is no longer listed. Errors: bot_not_found.
+    func deleteBot(username: String, owner: String, at: Timestamp, completion: @escaping StoreCompletion<Void>)
+
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)
 }

@@ -188,11 +188,14 @@ enum SQL {
         INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (username_key) DO NOTHING
         """
-    static let userByKey = "SELECT username, created_at, password_hash FROM users WHERE username_key = ?"
+    static let userByKey = """
+        SELECT username, created_at, password_hash, bot_owner_id IS NOT NULL FROM users WHERE username_key = ?
+        """
     static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE username_key = ?"
     static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= ?"
     static let userByToken = """
-        SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?
+        SELECT u.username, u.created_at, t.expires_at, u.bot_owner_id IS NOT NULL
+        FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?
         """
     static let deleteToken = "DELETE FROM tokens WHERE hash = ?"
 
@@ -249,6 +252,26 @@ enum SQL {
     static let roomByName = "SELECT id, created_at, last_seq FROM rooms WHERE name = ?"
     static let insertRoom = "INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
     static let setRoomLastSeq = "UPDATE rooms SET last_seq = ? WHERE id = ?"
+
+    /// ?1 username, ?2 its key, ?3 created_at, ?4 the owner's key. A bot has no password ('!' matches no hash).
+    static let insertBot = """
+        INSERT INTO users (username, username_key, password_hash, created_at, bot_owner_id)
+        SELECT ?1, ?2, '!', ?3, id FROM users WHERE username_key = ?4
+        ON CONFLICT (username_key) DO NOTHING
+        """
+    /// ?1 the owner's key: their live bots.
+    static let botsOf = """
+        SELECT b.username, o.username, b.created_at FROM users b JOIN users o ON o.id = b.bot_owner_id
+        WHERE o.username_key = ?1 AND b.deleted_at IS NULL ORDER BY b.username_key
+        """
+    /// ?1 the bot's key, ?2 the owner's key.
+    static let botOf = """
+        SELECT b.id, b.username, o.username, b.created_at FROM users b JOIN users o ON o.id = b.bot_owner_id
+        WHERE b.username_key = ?1 AND o.username_key = ?2 AND b.deleted_at IS NULL
+        """
+    static let deleteUserTokens = "DELETE FROM tokens WHERE user_id = ?"
+    static let insertTokenFor = "INSERT INTO tokens (hash, user_id, expires_at) VALUES (?, ?, ?)"
+    static let markDeleted = "UPDATE users SET deleted_at = ? WHERE id = ?"
 
     static let newestPos = "SELECT COALESCE(MAX(pos), 0) FROM events"
     static let insertMessageEvent = "INSERT INTO events (pos, type, room_id, seq) VALUES (?, 'message', ?, ?)"

@@ -27,7 +27,7 @@ extension SQLiteStore {
     public func user(named username: String, completion: @escaping StoreCompletion<StoredUser?>) {
         read(completion) { db in
             .success(try db.query(SQL.userByKey, [.text(Validation.usernameKey(username))]) { row in
-                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.int(3) != 0),
                            passwordHash: row.text(2))
             }.first)
         }
@@ -62,7 +62,8 @@ extension SQLiteStore {
             return hit.expiresAt > now.milliseconds ? hit.user : nil
         }
         guard let entry = try reader.db.query(SQL.userByToken, [.blob(tokenHash)], row: { row in
-            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)),
+                                               bot: row.int(3) != 0),
                                     expiresAt: row.int(2))
         }).first else { return nil }
         if let key { reader.remember(entry, for: key) }

@@ -30,6 +30,7 @@ final class SQLiteStoreTests: XCTestCase {
     func testFeedOrderAndMembership() throws { try contract.feedOrderAndMembership() }
     func testFeedPositionsUnderConcurrency() throws { try contract.feedPositionsUnderConcurrency() }
     func testFeedFollowerWakesOnlyForItsEvents() throws { try contract.feedFollowerWakesOnlyForItsEvents() }
+    func testBotLifecycle() throws { try contract.botLifecycle() }
     func testMembershipFreshAcrossInstances() throws {
         try contract.membershipFreshAcrossInstances { [dir] in
             let path = dir.file("\(UUID().uuidString).db")

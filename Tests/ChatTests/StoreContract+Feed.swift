@@ -154,3 +154,24 @@ extension StoreContract {
         XCTAssertEqual(chat.feedFollowers, 0)
     }
 }
+
+extension StoreContract {
+    /// Two instances on one database: positions are one order over both, and a follower on one is woken by a
+    /// commit on the other (SQLite: the watcher notices within ~200 ms).
+    func feedAcrossInstances(_ makeStores: () throws -> (Store, Store)) throws {
+        let (storeA, storeB) = try makeStores()
+        let a = ChatService(store: storeA, passwordCost: 1), b = ChatService(store: storeB, passwordCost: 1)
+        let ann = try register(a, "ann"), ben = try register(b, "ben")
+        let start = try feed(b, ben, after: nil).next
+        let got = Box<Result<FeedPage, ChatError>>()
+        let done = DispatchSemaphore(value: 0)
+        XCTAssertNotNil(b.waitForEvents(user: ben, after: start, limit: 10) { got.value = $0; done.signal() })
+        XCTAssertTrue(try value(post(a, ann, "from a")).isCreated)
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success, "woken by the other instance's commit")
+        XCTAssertEqual(describe(try value(got.value!).events), ["general:from a"])
+        XCTAssertTrue(try value(post(b, ben, "from b")).isCreated)
+        let fromA = try wholeFeed(a, ann, limit: 1), fromB = try wholeFeed(b, ann, limit: 100)
+        XCTAssertEqual(fromA, fromB, "the same events at the same positions on both")
+        XCTAssertEqual(describe(fromA), ["+general", "general:from a", "general:from b"])
+    }
+}

@@ -87,7 +87,8 @@ extension ChatRoutes {
             self.authenticated(request, responder) { user in
                 switch EventsQuery.parse(request) {
                 case .failure(let refusal): responder.respond(refusal.response)
-                case .success(let query) where query.form != .page: self.streamEvents(user, query, responder)
+                case .success(let query) where query.form != .page:
+                    self.streamEvents(user, query, token: ChatRoutes.bearerToken(request), responder)
                 case .success(let query):
                     guard let after = query.after else {
                         // From now: the newest position; with wait, held until something new.
@@ -125,19 +126,19 @@ extension ChatRoutes {
 
     /// A stream of events (ndjson lines or SSE events) until the client leaves: each page the follower is handed
     /// is sent and the next wait starts after it; heartbeats carry the newest position known.
-    func streamEvents(_ user: User, _ query: EventsQuery, _ responder: Responder) {
+    func streamEvents(_ user: User, _ query: EventsQuery, token: String?, _ responder: Responder) {
         guard let after = query.after else {
             return chat.feed(user: user, after: nil, limit: 1) { result in
                 switch result {
                 case .failure(let error): responder.respond(APIResponse.problem(error))
-                case .success(let now): self.streamEvents(user, query, after: now.next, responder)
+                case .success(let now): self.streamEvents(user, query, after: now.next, token: token, responder)
                 }
             }
         }
-        streamEvents(user, query, after: after, responder)
+        streamEvents(user, query, after: after, token: token, responder)
     }
 
-    private func streamEvents(_ user: User, _ query: EventsQuery, after: Int64, _ responder: Responder) {
+    private func streamEvents(_ user: User, _ query: EventsQuery, after: Int64, token: String?, _ responder: Responder) {
         let sse = query.form == .sse
         let follower = StreamFollower(cursor: after)
         let head = HTTPResponse(status: 200, headers: HTTPHeaders([
@@ -149,19 +150,26 @@ extension ChatRoutes {
         }
         guard stream.isOpen else { return }
         stream.send(Array((sse ? ": connected\n\n" : "").utf8))
+        // A stream outlives the request that authenticated it: its token is checked again with every heartbeat
+        // and page (a cached read), so a logout, a rotated or a deleted bot's token ends it within a heartbeat.
+        let token = token ?? ""
         stream.every(options.feedHeartbeat) {
-            let next = max(follower.cursor, follower.ticket.flatMap(chat.feedPosition) ?? 0)
-            stream.send(Array((sse ? ": heartbeat\n\n" : "{\"type\":\"heartbeat\",\"next\":\(next)}\n").utf8))
+            chat.authenticate(token: token) { result in
+                guard case .success = result else { return stream.finish() }
+                let next = max(follower.cursor, follower.ticket.flatMap(chat.feedPosition) ?? 0)
+                stream.send(Array((sse ? ": heartbeat\n\n" : "{\"type\":\"heartbeat\",\"next\":\(next)}\n").utf8))
+            }
         }
-        pump(user, limit: query.limit, sse: sse, follower, stream)
+        pump(user, token: token, limit: query.limit, sse: sse, follower, stream)
     }
 
     /// Waits for the next page after the follower's cursor, sends it, and waits again.
-    private func pump(_ user: User, limit: Int, sse: Bool, _ follower: StreamFollower, _ stream: ResponseStream) {
+    private func pump(_ user: User, token: String, limit: Int, sse: Bool, _ follower: StreamFollower, _ stream: ResponseStream) {
         guard stream.isOpen else { return }
         let cursor = follower.cursor
         let ticket = chat.waitForEvents(user: user, after: cursor, limit: limit) { result in
             guard case .success(let page) = result else { return stream.finish() }
+            guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
             var bytes: [UInt8] = []
             for e in page.events {
                 if sse {
@@ -175,7 +183,7 @@ extension ChatRoutes {
             }
             follower.advance(to: page.next)
             stream.send(bytes)
-            self.pump(user, limit: limit, sse: sse, follower, stream)
+            self.pump(user, token: token, limit: limit, sse: sse, follower, stream)
         }
         if let ticket, !follower.waiting(ticket, at: cursor) { chat.cancelFeedWait(ticket) }   // closed meanwhile
     }

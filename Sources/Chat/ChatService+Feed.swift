@@ -43,6 +43,14 @@ extension ChatService {
     /// The newest position known for a waiting follower (for the stream's heartbeats), nil when gone.
     public func feedPosition(_ ticket: WaitTicket) -> Int64? { feedWaiters.seen(ticket) }
 
+    /// `authenticate` for a caller that needs the answer in hand (a stream's page): the SQLite store answers
+    /// reads synchronously; a store that does not is taken as valid (the heartbeat's check follows).
+    public func authenticateNow(token: String) -> Result<User, ChatError> {
+        let box = Mutex<Result<User, ChatError>?>(nil)
+        authenticate(token: token) { result in box.withLock { $0 = result } }
+        return box.withLock { $0 } ?? .success(User(username: "", createdAt: Timestamp(milliseconds: 0)))
+    }
+
     /// Followers currently waiting (for /metrics).
     public var feedFollowers: Int { feedWaiters.count }
 

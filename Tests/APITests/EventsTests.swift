@@ -180,6 +180,22 @@ final class EventsTests: XCTestCase {
         XCTAssertEqual(bad.status, 400)
     }
 
+    /// A stream outlives its request: a logout (or a rotated or deleted bot token) ends it at the next heartbeat.
+    func testStreamEndsWhenItsTokenIsRevoked() throws {
+        let alice = try stack.user("alice")
+        let stream = try FeedStream(port: stack.port, path: "/events",
+                                    headers: [("Accept", "application/x-ndjson"), ("Authorization", "Bearer \(alice.token!)")])
+        XCTAssertTrue(stream.readHead())
+        XCTAssertNotNil(stream.line(), "a heartbeat")
+        XCTAssertEqual(try alice.send("POST", "/logout").status, 204)
+        let deadline = Date().addingTimeInterval(5)
+        while !stream.closed, Date() < deadline { _ = stream.line(timeout: 0.5) }
+        XCTAssertTrue(stream.closed, "the stream ended after the logout")
+        let gone = Date().addingTimeInterval(5)
+        while stack.chat.feedFollowers > 0 && Date() < gone { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(stack.chat.feedFollowers, 0)
+    }
+
     /// Slow-consumer policy: a stream whose client stops reading is closed once more than its bound (64 KiB here)
     /// waits for it; the server does not keep growing its output, and the follower is gone.
     func testStreamThatStopsReadingIsClosed() throws {

@@ -78,6 +78,7 @@ final class ChatRoutes: Sendable {
     let chat: ChatService
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
+    let feedPages = FeedPageCache()   // encoded feed pages, so a post woken into many followers is encoded once
     let options: APIOptions
 
     init(chat: ChatService, options: APIOptions) {

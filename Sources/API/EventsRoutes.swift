@@ -111,8 +111,8 @@ extension ChatRoutes {
     /// Long-poll: answered with the first page that has events, or at the deadline with none (and the newest
     /// position the follower's last read knew as `next`). Parked: no thread.
     func holdEvents(_ user: User, _ query: EventsQuery, after: Int64, _ responder: Responder) {
-        let ticket = chat.waitForEvents(user: user, after: after, limit: query.limit) { result in
-            APIResponse.answer(responder, result) { APIResponse.json(200, ChatJSON.feedPage($0)) }
+        let ticket = chat.waitForEvents(user: user, after: after, limit: query.limit) { [feedPages] result in
+            APIResponse.answer(responder, result) { APIResponse.json(200, feedPages.encoded($0)) }
         }
         guard let ticket else { return }
         let chat = self.chat

@@ -13,10 +13,11 @@ extension ChatService {
     /// A parked follower costs no thread and no store read until a commit concerns it (`FeedWaiterRegistry`).
     public func waitForEvents(user: User, after: Int64, limit: Int, onReady: @escaping Completion<FeedPage>) -> WaitTicket? {
         let box = TicketBox()
-        let ticket = feedWaiters.register(user: Validation.usernameKey(user.username), seen: after) { [weak self] in
+        let ticket = feedWaiters.register(user: Validation.usernameKey(user.username), seen: after, limit: max(1, limit),
+                                          onWake: { [weak self] in
             guard let self, let ticket = box.ticket else { return }
             self.readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
-        }
+        }, onReady: { page in onReady(.success(page)) })
         box.ticket = ticket
         readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
         return feedWaiters.seen(ticket) == nil ? nil : ticket
@@ -56,7 +57,12 @@ extension ChatService {
 
     /// The store's news: hands every follower it concerns back to re-read.
     func feedAdvanced(newest: Int64, events: [FeedEvent]?) {
-        for follower in feedWaiters.advance(newest: newest, events: events) { follower.onWake() }
+        for wake in feedWaiters.advance(newest: newest, events: events) {
+            switch wake {
+            case .read(let follower): follower.onWake()
+            case .answer(let follower, let page): follower.onReady(page)
+            }
+        }
     }
 }
 

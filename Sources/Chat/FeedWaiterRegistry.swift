@@ -14,9 +14,17 @@ final class FeedWaiterRegistry: Sendable {
     struct Follower: Sendable {
         let ticket: WaitTicket
         let user: String                                // username key
+        let limit: Int
         var rooms: Set<String>?                         // nil: unknown, any advance hands it back
-        var seen: Int64                                 // the `next` of its last read (the deadline answer's `next`)
+        var seen: Int64                                 // nothing for it up to here (its last read's `next`, or later)
         let onWake: @Sendable () -> Void                // re-read (called outside the lock)
+        let onReady: @Sendable (FeedPage) -> Void       // answered from memory (called outside the lock)
+    }
+
+    /// What an advance decided for a follower it concerns.
+    enum Wake {
+        case read(Follower)                             // still registered: re-read the store
+        case answer(Follower, FeedPage)                 // removed: its page, cut from the commit's own events
     }
 
     private struct State: ~Copyable {
@@ -29,11 +37,13 @@ final class FeedWaiterRegistry: Sendable {
     var count: Int { state.withLock { $0.followers.count } }
 
     /// Registers a follower of `user` (a username key) whose last known position is `seen`.
-    func register(user: String, seen: Int64, onWake: @escaping @Sendable () -> Void) -> WaitTicket {
+    func register(user: String, seen: Int64, limit: Int, onWake: @escaping @Sendable () -> Void,
+                  onReady: @escaping @Sendable (FeedPage) -> Void) -> WaitTicket {
         state.withLock { s in
             let ticket = WaitTicket(id: s.nextID)
             s.nextID += 1
-            s.followers[ticket.id] = Follower(ticket: ticket, user: user, rooms: nil, seen: seen, onWake: onWake)
+            s.followers[ticket.id] = Follower(ticket: ticket, user: user, limit: limit, rooms: nil, seen: seen,
+                                              onWake: onWake, onReady: onReady)
             return ticket
         }
     }
@@ -60,13 +70,30 @@ final class FeedWaiterRegistry: Sendable {
         state.withLock { $0.followers.removeValue(forKey: ticket.id) }
     }
 
-    /// The feed advanced to `newest` (with its events when this process wrote them): the followers to re-read.
-    /// They stay registered, with their rooms forgotten until their read arms them again.
-    func advance(newest: Int64, events: [FeedEvent]?) -> [Follower] {
+    /// The feed advanced to `newest` (with its events when this process wrote them): what to do for each
+    /// follower it concerns. A commit's events are every event of their positions (one transaction allocated
+    /// them all, `Store` feed notes), so a follower armed with its rooms whose `seen` reaches the commit's first
+    /// position needs no read: its events are those of the commit that concern it (answered, removed), or none
+    /// (then it has seen up to `newest`). The rest re-read, with their rooms forgotten until their read arms them.
+    func advance(newest: Int64, events: [FeedEvent]?) -> [Wake] {
         state.withLock { s in
-            var woken: [Follower] = []
-            for (id, follower) in s.followers where follower.seen < newest && Self.concerns(follower, events) {
-                woken.append(follower)
+            var woken: [Wake] = []
+            for (id, follower) in s.followers where follower.seen < newest {
+                if let events, let rooms = follower.rooms, let first = events.first, first.pos <= follower.seen + 1,
+                   events.last!.pos == newest {
+                    let mine = events.filter { $0.pos > follower.seen && Self.concerns(follower.user, rooms, $0) }
+                    if mine.isEmpty {
+                        s.followers[id]!.seen = newest
+                        continue
+                    }
+                    if mine.count <= follower.limit {
+                        s.followers[id] = nil
+                        woken.append(.answer(follower, FeedPage(events: mine, next: newest, hasMore: false)))
+                        continue
+                    }
+                }
+                guard Self.concerns(follower, events) else { continue }
+                woken.append(.read(follower))
                 s.followers[id]!.rooms = nil
             }
             return woken
@@ -75,14 +102,13 @@ final class FeedWaiterRegistry: Sendable {
 
     private static func concerns(_ follower: Follower, _ events: [FeedEvent]?) -> Bool {
         guard let rooms = follower.rooms, let events else { return true }
-        for event in events where event.pos > follower.seen {
-            if let user = event.user {
-                if Validation.usernameKey(user) == follower.user { return true }
-            } else if rooms.contains(event.room) {
-                return true
-            }
-        }
-        return false
+        return events.contains { $0.pos > follower.seen && concerns(follower.user, rooms, $0) }
+    }
+
+    /// A member's own joined/left, or a message in one of its rooms.
+    private static func concerns(_ user: String, _ rooms: Set<String>, _ event: FeedEvent) -> Bool {
+        if let member = event.user { return Validation.usernameKey(member) == user }
+        return rooms.contains(event.room)
     }
 
     /// Every follower, removed (shutdown).

@@ -4,6 +4,7 @@
 final class CountingStore: Store, @unchecked Sendable {
     let inner: Store
     let historyReads = Box<Int>()
+    let feedReads = Box<Int>()
 
     init(_ inner: Store) { self.inner = inner }
 
@@ -69,6 +70,7 @@ final class CountingStore: Store, @unchecked Sendable {
         inner.deleteBot(username: username, owner: owner, at: at, completion: completion)
     }
     func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
+        feedReads.mutate { $0 = ($0 ?? 0) + 1 }
         inner.feed(username: username, after: after, limit: limit, completion: completion)
     }
     func ping(completion: @escaping @Sendable (Bool) -> Void) { inner.ping(completion: completion) }

@@ -2,6 +2,7 @@
 // events (no store read), moves the others' `seen` on, and a commit of another process makes them read.
 @testable import Chat
 import Dispatch
+import Foundation
 @testable import Store
 import XCTest
 
@@ -24,6 +25,9 @@ final class FeedWaiterRegistryTests: XCTestCase {
         // Not hers: no read, and her known position moves on.
         _ = try value(contract.post(chat, bob, "not for ann", room: "elsewhere"))
         let elsewhere = try contract.feed(chat, bob, after: nil).next
+        // The writer reports a commit just after completing its posts.
+        let deadline = DispatchTime.now() + 5
+        while chat.feedPosition(ticket!) != elsewhere && DispatchTime.now() < deadline { usleep(1000) }
         XCTAssertEqual(chat.feedPosition(ticket!), elsewhere)
         XCTAssertEqual(store.feedReads.value ?? 0, reads + 1, "only the test's own read of bob's feed")
         // Hers: answered from the commit's events, still no read.

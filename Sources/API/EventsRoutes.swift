@@ -183,7 +183,12 @@ extension ChatRoutes {
             }
             follower.advance(to: page.next)
             stream.send(bytes)
-            self.pump(user, token: token, limit: limit, sse: sse, follower, stream)
+            // A full page means a backlog: the next one waits until the client read most of this one.
+            if page.hasMore {
+                stream.whenDrained { self.pump(user, token: token, limit: limit, sse: sse, follower, stream) }
+            } else {
+                self.pump(user, token: token, limit: limit, sse: sse, follower, stream)
+            }
         }
         if let ticket, !follower.waiting(ticket, at: cursor) { chat.cancelFeedWait(ticket) }   // closed meanwhile
     }

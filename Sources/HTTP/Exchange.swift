@@ -28,6 +28,7 @@ final class Exchange: Responder, @unchecked Sendable {
     var streamMaxQueued = 0             // bytes that may wait for the client before it is closed as too slow
     var streamOnClose: (@Sendable () -> Void)?
     var streamTimer: LoopTimer?         // the stream's repeating timer (heartbeats), cancelled when it ends
+    var streamDrainTimer: LoopTimer?    // a producer waiting for the client to catch up (`whenDrained`)
 
     init(connection: HTTPConnection, method: String, path: String, route: String?, isHead: Bool, keepAlive: Bool,
          versionMinor: Int, started: UInt64) {

@@ -6,7 +6,7 @@ import Transport
 /// any thread and written by its loop; a stream holds a connection and its output buffer, never a thread.
 ///
 /// Slow consumers: a chunk that would take the bytes queued for the client past the stream's `maxQueuedBytes`
-/// closes the connection instead (the client reconnects with its cursor: nothing is lost, nothing grows without
+/// (when more than a quarter of it is queued already) closes the connection instead (the client reconnects with its cursor: nothing is lost, nothing grows without
 /// bound). A client that reads nothing for the server's idle timeout is closed too.
 public final class ResponseStream: Sendable {
     let exchange: Exchange?
@@ -30,6 +30,22 @@ public final class ResponseStream: Sendable {
     public func finish() {
         guard let exchange, isOpen else { return }
         exchange.onLoop { exchange.connection.endStream(exchange) }
+    }
+
+    /// Calls `work` (on the connection's loop) once at most a quarter of the stream's bound waits for the client,
+    /// checking every 10 ms; never if the stream ends first. Lets a producer with a backlog (a catch-up) go at the
+    /// client's pace instead of outrunning it into the slow-consumer close.
+    public func whenDrained(_ work: @escaping @Sendable () -> Void) {
+        guard let exchange else { return }
+        exchange.onLoop { [self] in drained(exchange, work) }
+    }
+
+    private func drained(_ exchange: Exchange, _ work: @escaping @Sendable () -> Void) {
+        guard isOpen else { return }
+        let connection = exchange.connection
+        let queued = exchange.streamHeadWritten ? connection.conn.output.readableBytes : exchange.streamPendingBytes
+        if queued <= exchange.streamMaxQueued / 4 { return work() }
+        exchange.streamDrainTimer = exchange.loop.schedule(after: 0.01) { [self] in drained(exchange, work) }
     }
 
     /// Calls `tick` on the connection's loop every `seconds` while the stream is open (heartbeats).
@@ -69,6 +85,8 @@ extension Exchange {
         guard stream.closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         streamTimer?.cancel()
         streamTimer = nil
+        streamDrainTimer?.cancel()
+        streamDrainTimer = nil
         let callback = streamOnClose
         streamOnClose = nil
         streamPending = []
@@ -103,7 +121,10 @@ extension HTTPConnection {
     func streamSend(_ exchange: Exchange, _ bytes: [UInt8]) {
         guard exchange.isStream, exchange.stream?.isOpen == true, !conn.isClosed else { return }
         let queued = exchange.streamHeadWritten ? conn.output.readableBytes : exchange.streamPendingBytes
-        guard queued + bytes.count <= exchange.streamMaxQueued else {
+        // A chunk of any size may go out while little waits (a quarter of the bound, what `whenDrained` waits
+        // for: a page can exceed the bound); past that, a chunk that takes what waits over the bound closes the
+        // connection. Held for a client: at most the bound plus one chunk.
+        guard queued <= exchange.streamMaxQueued / 4 || queued + bytes.count <= exchange.streamMaxQueued else {
             context.server.slowStreamCloses.add(1, ordering: .relaxed)
             close()
             return

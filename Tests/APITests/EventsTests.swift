@@ -180,6 +180,27 @@ final class EventsTests: XCTestCase {
         XCTAssertEqual(bad.status, 400)
     }
 
+    /// A backlog far larger than the stream's bound (64 KiB here) goes out at the pace of a client that reads:
+    /// catching up is not mistaken for a slow consumer.
+    func testStreamCatchUpGoesAtTheClientsPace() throws {
+        let alice = try stack.user("alice")
+        let text = String(repeating: "y", count: 1000)
+        concurrently(4) { [stack] _ in
+            let c = stack!.client()
+            c.token = alice.token
+            for _ in 0..<150 { _ = try? c.post("/messages", json: ["text": text]) }
+        }
+        let stream = try FeedStream(port: stack.port, path: "/events?after=0&limit=500",
+                                    headers: [("Accept", "application/x-ndjson"), ("Authorization", "Bearer \(alice.token!)")])
+        XCTAssertTrue(stream.readHead())
+        var messages = 0
+        while messages < 600, let line = stream.line(timeout: 10) {
+            if parseJSON(line)["type"] as? String == "message" { messages += 1 }
+        }
+        XCTAssertEqual(messages, 600, "600 KB of backlog through a 64 KiB bound")
+        XCTAssertEqual(stack.server.slowConsumerCloses, 0)
+    }
+
     /// A stream outlives its request: a logout (or a rotated or deleted bot token) ends it at the next heartbeat.
     func testStreamEndsWhenItsTokenIsRevoked() throws {
         let alice = try stack.user("alice")

@@ -57,7 +57,13 @@ final class APIBenchmarkTests: XCTestCase {
         try fanOut(feed: true)
     }
 
-    func fanOut(feed: Bool) throws {
+    /// The same with N `GET /events` ndjson streams (no re-request per event): the time until every stream has the
+    /// post's line.
+    func testFanOutToFeedStreams() throws {
+        try fanOut(feed: true, stream: true)
+    }
+
+    func fanOut(feed: Bool, stream: Bool = false) throws {
         let n = Int(ProcessInfo.processInfo.environment["KONNECT_BENCH_POLLS"] ?? "") ?? 10_000
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -69,8 +75,9 @@ final class APIBenchmarkTests: XCTestCase {
         _ = try c.post("/register", json: ["username": "bench", "password": "password123"])
         try c.login("bench", "password123")
         let now = try c.get("/events").json["next"] as? Int ?? 0
-        let target = feed ? "/events?after=\(now)&wait=60" : "/messages?after=0&wait=60"
-        let request = Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(c.token!)\r\n\r\n".utf8)
+        let target = stream ? "/events?after=\(now)" : feed ? "/events?after=\(now)&wait=60" : "/messages?after=0&wait=60"
+        let accept = stream ? "Accept: application/x-ndjson\r\n" : ""
+        let request = Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(accept)Authorization: Bearer \(c.token!)\r\n\r\n".utf8)
 
         var fds: [Int32] = []
         defer { fds.forEach { close($0) } }
@@ -93,7 +100,7 @@ final class APIBenchmarkTests: XCTestCase {
         let end = Date()
         XCTAssertEqual(answered, n)
         print(String(format: "bench fan-out (%@): %d parked, post %.1f ms, all answered %.1f ms after the 201",
-                     feed ? "GET /events" : "GET /messages", n, posted.timeIntervalSince(start) * 1000,
+                     stream ? "GET /events ndjson" : feed ? "GET /events" : "GET /messages", n, posted.timeIntervalSince(start) * 1000,
                      end.timeIntervalSince(posted) * 1000))
     }
 }

@@ -13,6 +13,8 @@ public struct APIOptions: Sendable {
     /// The longest a long-poll is held: the contract's 60 s (larger `wait` values count as this). Lower only for
     /// tools that must not be held (the schemathesis run in CI: `konnect serve --max-wait 1`).
     public var maxWait: Double = 60
+    public var feedHeartbeat: Double = 25           // seconds between heartbeats of a feed stream (contract: ≤ 30)
+    public var feedStreamMaxQueued = 1 << 20        // bytes a feed stream may have waiting for its client; past it, closed
 
     /// `webRoot` nil picks `./web` when it exists, else the repository's `web/` (found from this source file's
     /// path, so `swift run` and `swift test` work from any directory). `openapi.yaml` is looked up next to it.

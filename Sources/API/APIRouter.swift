@@ -6,8 +6,7 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat, maxBodyBytes: options.maxBodyBytes, maxFileBytes: options.maxFileBytes,
-                            maxWait: options.maxWait)
+    let routes = ChatRoutes(chat: chat, options: options)
     let fileRoutes = FileRoutes(chat: chat, routes: routes, maxFileBytes: options.maxFileBytes)
     let uploadLimit = options.maxFileBytes + FileRoutes.multipartOverhead
     let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
@@ -16,6 +15,9 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
 
     options.metrics.addGauge("konnect_parked_polls", help: "Long-polls currently held waiting for a message.") {
         chat.parkedWaiters
+    }
+    options.metrics.addGauge("konnect_feed_followers", help: "GET /events requests and streams waiting for events.") {
+        chat.feedFollowers
     }
     options.metrics.addGauge("konnect_messages_stored_total", help: "Messages durably stored by this process since start.",
                              type: "counter") { chat.messagesStored }
@@ -40,6 +42,12 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     // `maxBodyBytes`, refused at head time below (or by the handler when chunked).
     router.addStreaming("POST", "/messages", bodyLimit: uploadLimit, PostLimiter.limited(limiter, routes.streamedPost))
     router.add("GET", "/messages", routes.history)
+    router.add("GET", "/events", routes.events)
+
+    router.add("POST", "/bots", routes.createBot)
+    router.add("GET", "/bots", routes.listBots)
+    router.add("POST", "/bots/{username}/token", routes.rotateBotToken)
+    router.add("DELETE", "/bots/{username}", routes.deleteBot)
 
     // POST /files takes a token of the posting bucket (contract "Rate limits": files share it).
     router.addStreaming("POST", "/files", bodyLimit: uploadLimit, PostLimiter.limited(limiter, fileRoutes.streamedUpload))
@@ -48,7 +56,8 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,
     // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
     // take a body and need a token here.
-    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /files"]
+    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /files", "POST /bots",
+                                   "POST /bots/{username}/token"]
     let limited: Set<String> = ["POST /messages", "POST /rooms", "POST /files"]   // wrapped by PostLimiter.limited above
     let maxBodyBytes = options.maxBodyBytes
     router.headCheck = { route, request in
@@ -83,16 +92,15 @@ final class ChatRoutes: Sendable {
     let chat: ChatService
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
-    let maxBodyBytes: Int             // a body that is not multipart/form-data (the route's limit is larger)
-    let maxFileBytes: Int             // each file of a multipart post
+    let feedPages = FeedPageCache()   // encoded feed pages, so a post woken into many followers is encoded once
+    let options: APIOptions
+    var maxBodyBytes: Int { options.maxBodyBytes }   // a body that is not multipart/form-data (the route's limit is larger)
+    var maxFileBytes: Int { options.maxFileBytes }   // each file of a multipart post
+    var maxWait: Double { options.maxWait }          // the longest a long-poll is held
 
-    let maxWait: Double               // the longest a long-poll is held (APIOptions.maxWait)
-
-    init(chat: ChatService, maxBodyBytes: Int = 64 * 1024, maxFileBytes: Int = 10 << 20, maxWait: Double = 60) {
+    init(chat: ChatService, options: APIOptions) {
         self.chat = chat
-        self.maxBodyBytes = maxBodyBytes
-        self.maxFileBytes = maxFileBytes
-        self.maxWait = maxWait
+        self.options = options
     }
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).

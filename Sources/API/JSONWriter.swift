@@ -70,6 +70,7 @@ enum ChatJSON {
         w.beginObject()
         w.key("username"); w.string(user.username)
         w.key("created_at"); w.time(user.createdAt)
+        w.key("bot"); w.bool(user.bot)
         w.endObject()
     }
 
@@ -111,6 +112,7 @@ enum ChatJSON {
         w.key("text"); w.string(m.text)
         w.key("created_at"); w.time(m.createdAt)
         w.key("client_id"); w.optionalString(m.clientID)
+        w.key("bot"); w.bool(m.bot)
         w.key("files")
         w.beginArray()
         for f in m.files { file(f, into: &w) }

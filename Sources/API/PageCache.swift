@@ -51,3 +51,29 @@ final class LastSeqCache: Sendable {
 
     func value(room: String) -> Int64? { seqs.withLock { $0[room] } }
 }
+
+/// Encoded feed pages (GET /events), so one post woken into many followers' identical pages is encoded once. An
+/// event at a position is the same for everyone it reaches (a message; a joined/left belongs to one member), so
+/// the positions, `next` and `has_more` identify the bytes.
+final class FeedPageCache: Sendable {
+    struct Key: Hashable {
+        var positions: [Int64]
+        var next: Int64
+        var hasMore: Bool
+    }
+
+    private let entries = Mutex<[Key: [UInt8]]>([:])
+    private let maxEntries = 256
+
+    func encoded(_ page: FeedPage) -> [UInt8] {
+        guard !page.events.isEmpty, page.events.count <= 8 else { return ChatJSON.feedPage(page) }   // the fan-out case
+        let key = Key(positions: page.events.map(\.pos), next: page.next, hasMore: page.hasMore)
+        if let hit = entries.withLock({ $0[key] }) { return hit }
+        let bytes = ChatJSON.feedPage(page)
+        entries.withLock { e in
+            if e.count >= maxEntries { e.removeAll(keepingCapacity: true) }
+            e[key] = bytes
+        }
+        return bytes
+    }
+}

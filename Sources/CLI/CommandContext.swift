@@ -18,6 +18,7 @@ struct CommandContext {
     var tls: TLSClientOptions             // --insecure, --cacert
     var environment: [String: String]
     var credentials: CredentialsStore
+    var explicitToken: String?            // --token
 
     init(arguments: ParsedArguments, environment: [String: String] = ProcessInfo.processInfo.environment) {
         var server = arguments.value("server") ?? environment["KONNECT_SERVER"] ?? ""
@@ -28,10 +29,12 @@ struct CommandContext {
         self.json = arguments.has("json")
         self.environment = environment
         self.credentials = CredentialsStore(path: CredentialsStore.defaultPath(environment: environment))
+        self.explicitToken = arguments.value("token")
     }
 
-    /// The token to send: `KONNECT_TOKEN` wins over the saved login for this server.
+    /// The token to send: `--token`, else `KONNECT_TOKEN`, else the saved login for this server.
     var token: String? {
+        if let explicitToken, !explicitToken.isEmpty { return explicitToken }
         if let token = environment["KONNECT_TOKEN"], !token.isEmpty { return token }
         return credentials.load(server: server)?.token
     }
@@ -44,7 +47,7 @@ struct CommandContext {
     /// A client carrying the token, or a failure telling the user to log in.
     func authenticatedClient(timeout: Double = 45) throws -> KonnectClient {
         guard let token else {
-            throw CommandFailure("not logged in to \(server); run 'konnect login NAME' (or set KONNECT_TOKEN)")
+            throw CommandFailure("not logged in to \(server); run 'konnect login NAME' (or pass --token / set KONNECT_TOKEN)")
         }
         return try KonnectClient(server: server, token: token, timeout: timeout, tls: tls)
     }

@@ -12,7 +12,7 @@ struct ClientCommand {
 public enum ClientCommands {
     static var all: [ClientCommand] {
         [.register, .login, .logout, .whoami, .send, .download, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
-         .roomsLeave, .members, .membersAdd, .membersRemove]
+         .roomsLeave, .members, .membersAdd, .membersRemove, .botsList, .botsCreate, .botsToken, .botsDelete]
     }
 
     /// Exit status for `konnect <arguments…>` (arguments without the program name), or nil when the first
@@ -41,10 +41,11 @@ public enum ClientCommands {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--json" || argument == "--insecure" || argument.hasPrefix("--server=") || argument.hasPrefix("--cacert=") {
+            if argument == "--json" || argument == "--insecure" || argument.hasPrefix("--server=") || argument.hasPrefix("--cacert=")
+                || argument.hasPrefix("--token=") {
                 leading.append(argument)
                 index += 1
-            } else if argument == "--server" || argument == "--cacert", index + 1 < arguments.count {
+            } else if argument == "--server" || argument == "--cacert" || argument == "--token", index + 1 < arguments.count {
                 leading += [argument, arguments[index + 1]]
                 index += 2
             } else {

@@ -97,8 +97,10 @@ extension ChatService {
             // An unknown user, or a password no account can have, is verified against a dummy hash: the same
             // time as a wrong password, so timing does not tell which usernames exist.
             let acceptable = Validation.password(password) == nil
-            let queued = hasher.verify(Self.hashable(password), against: acceptable ? found?.passwordHash : nil) { [self] ok in
-                if ok, let found {
+            // A bot has no password (../shared/API.md "Bots"): checked like an unknown user.
+            let hash = acceptable && found?.user.bot != true ? found?.passwordHash : nil
+            let queued = hasher.verify(Self.hashable(password), against: hash) { [self] ok in
+                if ok, let found, hash != nil {
                     openSession(for: found.user, key: key, address: address, completion: completion)
                 } else {
                     completion(.failure(.invalidCredentials))     // the claimed attempt stays as the failure

@@ -29,6 +29,7 @@ public final class ChatService: @unchecked Sendable {
     let hasher: PasswordHasher
     let loginGate: LoginGate
     let waiters = WaiterRegistry()
+    let feedWaiters = FeedWaiterRegistry()
     private let stored = Atomic<Int>(0)
 
     /// - Parameters:
@@ -46,6 +47,9 @@ public final class ChatService: @unchecked Sendable {
         self.loginGate = LoginGate(limits: loginLimits, clock: clock)
         store.onRoomAdvanced { [weak self] room, lastSeq, messages in
             self?.roomAdvanced(room: room, lastSeq: lastSeq, messages: messages)
+        }
+        store.onFeedAdvanced { [weak self] newest, events in
+            self?.feedAdvanced(newest: newest, events: events)
         }
     }
 
@@ -77,7 +81,7 @@ public final class ChatService: @unchecked Sendable {
         let now = clock()
         let request = PostRequest(room: room.name, user: user.username, text: text, clientID: clientID, at: now,
                                   replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs),
-                                  files: files)
+                                  bot: user.bot, files: files)
         store.post(request) { [self] result in
             if case .success(.created) = result { stored.add(1, ordering: .relaxed) }
             completion(result)

@@ -10,9 +10,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
 public struct User: Sendable, Hashable {
     public var username: String          // as registered (case kept); unique ignoring ASCII case
     public var createdAt: Timestamp
-    public init(username: String, createdAt: Timestamp) {
+    public var bot: Bool                 // a bot account (../shared/API.md "Bots"): signs in only with its token
+    public init(username: String, createdAt: Timestamp, bot: Bool = false) {
         self.username = username
         self.createdAt = createdAt
+        self.bot = bot
     }
 }
 
@@ -45,9 +47,11 @@ public struct Message: Sendable, Hashable {
     public var text: String
     public var createdAt: Timestamp
     public var clientID: String?
+    public var bot: Bool                 // written by a bot (../shared/API.md "Bots")
     public var files: [FileInfo]         // attached files in the order posted (issue 15); empty when none
     public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: Timestamp, clientID: String?,
-                files: [FileInfo] = []) {
+                bot: Bool = false, files: [FileInfo] = []) {
+        self.bot = bot
         self.files = files
         self.id = id
         self.room = room

@@ -26,9 +26,11 @@ public struct PostRequest: Sendable, Hashable {
     public var clientID: String?
     public var at: Timestamp             // becomes the message's created_at
     public var replaySince: Timestamp    // an earlier message with the same key counts only from here (24 h)
+    public var bot: Bool                 // the author is a bot
     public var files: [String]           // ids of files to attach, in order (each uploaded by `user`)
     public init(room: String, user: String, text: String, clientID: String?, at: Timestamp, replaySince: Timestamp,
-                files: [String] = []) {
+                bot: Bool = false, files: [String] = []) {
+        self.bot = bot
         self.files = files
         self.room = room
         self.user = user
@@ -121,6 +123,40 @@ public protocol Store: AnyObject, Sendable {
     func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>)
     /// The names of the rooms where some message carries the file (each once, any order; empty when none).
     func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>)
+
+    // MARK: feed (../shared/API.md "The feed")
+    // Every write that makes a message or changes a membership also writes its event, in the same transaction,
+    // at a position `pos` taken from ONE counter of the whole database inside that transaction: post (a
+    // `message` event), createUser (`joined` general), createRoom (`joined` for the owner), openDirectRoom
+    // (`joined` for each member it adds), addMember (`joined`, only when added), removeMember (`left`, only when
+    // one was removed). Positions must grow in commit order, so a reader that saw pos N can never later find a
+    // new event below N. SQLite has one writer: the batch takes max(pos) once and counts up. PostgreSQL: a
+    // one-row counter `UPDATE feed_position SET pos = pos + 1 RETURNING pos` in the writing transaction — the
+    // row lock is held to COMMIT, so the next writer gets a higher pos only after this one committed (a rollback
+    // gives the number back). Messages take their pos after their seq, so within a room pos follows seq.
+
+    /// Installs the one handler told about the feed's newest position moving (replaces an earlier one): at once
+    /// with the events for this process's commits, without them (nil) for other processes' (within ~200 ms).
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler)
+    /// `username`'s events after `after`, ascending pos, at most `limit`, read in one snapshot: `message` events
+    /// of the rooms they were a member of at the event's pos (after a `joined`, before the next `left`), and
+    /// their own `joined`/`left` events. `next` and `hasMore` as `FeedPage` says; `rooms` their rooms as of
+    /// `next`. `after` nil: no events, `next` = the newest position (following "from now").
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>)
+
+    // MARK: bots (../shared/API.md "Bots")
+    /// Creates bot `username` owned by `owner`, with one token (`tokenHash`) that never expires; like any new
+    /// account it is a member of `general` from the same commit (with its `joined` event). It has no password
+    /// (`user(named:)` answers it with `user.bot` true, which login refuses as unknown). Errors: username_taken.
+    func createBot(username: String, owner: String, tokenHash: [UInt8], at: Timestamp, completion: @escaping StoreCompletion<Bot>)
+    /// The bots `owner` owns and has not deleted, by username (lowercase form).
+    func bots(owner: String, completion: @escaping StoreCompletion<[Bot]>)
+    /// In one transaction: every token of `owner`'s bot `username` deleted, `tokenHash` its only one (on every
+    /// instance the old token fails from this commit). Errors: bot_not_found (not owner's, deleted, or none).
+    func replaceBotToken(username: String, owner: String, tokenHash: [UInt8], completion: @escaping StoreCompletion<Bot>)
+    /// Deletes every token of `owner`'s bot and marks it deleted at `at`: its name stays taken, its messages
+    /// stay, it is no longer listed. Errors: bot_not_found.
+    func deleteBot(username: String, owner: String, at: Timestamp, completion: @escaping StoreCompletion<Void>)
 
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)

@@ -6,9 +6,10 @@ import HTTP
 public struct APIUser: Codable, Sendable, Hashable {
     public var username: String
     public var createdAt: String          // RFC 3339 UTC with milliseconds, as sent
+    public var bot: Bool?                 // v2: whether the account is a bot (nil from older servers)
 
     enum CodingKeys: String, CodingKey {
-        case username
+        case username, bot
         case createdAt = "created_at"
     }
 }
@@ -66,16 +67,18 @@ public struct APIMessage: Codable, Sendable, Hashable {
     public var text: String
     public var createdAt: String
     public var clientID: String?
+    public var bot: Bool?                 // v2: written by a bot (nil from older servers)
     public var files: [APIFile]          // attached files (issue 15); empty when none (or from an older server)
 
     enum CodingKeys: String, CodingKey {
-        case id, room, seq, user, text, files
+        case id, room, seq, user, text, bot, files
         case createdAt = "created_at"
         case clientID = "client_id"
     }
 
     public init(id: String, room: String, seq: Int64, user: String, text: String, createdAt: String, clientID: String?,
-                files: [APIFile] = []) {
+                bot: Bool? = nil, files: [APIFile] = []) {
+        self.bot = bot
         self.files = files
         self.id = id
         self.room = room
@@ -95,6 +98,7 @@ public struct APIMessage: Codable, Sendable, Hashable {
         try c.encode(text, forKey: .text)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(clientID, forKey: .clientID)   // null when absent, as the API writes it
+        try c.encodeIfPresent(bot, forKey: .bot)
         try c.encode(files, forKey: .files)
     }
 
@@ -107,6 +111,7 @@ public struct APIMessage: Codable, Sendable, Hashable {
         text = try c.decode(String.self, forKey: .text)
         createdAt = try c.decode(String.self, forKey: .createdAt)
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        bot = try c.decodeIfPresent(Bool.self, forKey: .bot)
         files = try c.decodeIfPresent([APIFile].self, forKey: .files) ?? []
     }
 
@@ -145,7 +150,9 @@ public protocol JSONLine {
 }
 
 extension APIUser: JSONLine {
-    public var jsonLine: String { "{\"username\":\(jsonString(username)),\"created_at\":\(jsonString(createdAt))}" }
+    public var jsonLine: String {
+        "{\"username\":\(jsonString(username)),\"created_at\":\(jsonString(createdAt))" + (bot.map { ",\"bot\":\($0)" } ?? "") + "}"
+    }
 }
 
 extension APISession: JSONLine {
@@ -171,6 +178,7 @@ extension APIMessage: JSONLine {
         "{\"id\":\(jsonString(id)),\"room\":\(jsonString(room)),\"seq\":\(seq),\"user\":\(jsonString(user)),"
             + "\"text\":\(jsonString(text)),\"created_at\":\(jsonString(createdAt)),"
             + "\"client_id\":\(clientID.map(jsonString) ?? "null"),"
+            + (bot.map { "\"bot\":\($0)," } ?? "")
             + "\"files\":[" + files.map(\.jsonLine).joined(separator: ",") + "]}"
     }
 }
@@ -221,4 +229,67 @@ public struct APIFile: Codable, Sendable, Hashable {
         try c.encode(height, forKey: .height)
         try c.encode(createdAt, forKey: .createdAt)
     }
+}
+
+/// One event of `GET /events`: `message` (with `message`), `joined` (with `room_info`) or `left`.
+public struct APIEvent: Codable, Sendable, Hashable {
+    public var pos: Int64
+    public var type: String
+    public var room: String
+    public var message: APIMessage?
+    public var roomInfo: APIRoom?
+
+    enum CodingKeys: String, CodingKey {
+        case pos, type, room, message
+        case roomInfo = "room_info"
+    }
+}
+
+extension APIEvent: JSONLine {
+    public var jsonLine: String {
+        var line = "{\"pos\":\(pos),\"type\":\(jsonString(type)),\"room\":\(jsonString(room))"
+        if let message { line += ",\"message\":\(message.jsonLine)" }
+        if let roomInfo { line += ",\"room_info\":\(roomInfo.jsonLine)" }
+        return line + "}"
+    }
+}
+
+/// One page of `GET /events`: pass `next` back as `after`.
+public struct APIEventPage: Codable, Sendable, Hashable {
+    public var events: [APIEvent]
+    public var next: Int64
+    public var hasMore: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case events, next
+        case hasMore = "has_more"
+    }
+}
+
+/// A bot as its owner sees it.
+public struct APIBot: Codable, Sendable, Hashable {
+    public var username: String
+    public var owner: String
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case username, owner
+        case createdAt = "created_at"
+    }
+}
+
+extension APIBot: JSONLine {
+    public var jsonLine: String {
+        "{\"username\":\(jsonString(username)),\"owner\":\(jsonString(owner)),\"created_at\":\(jsonString(createdAt))}"
+    }
+}
+
+/// `POST /bots` and `POST /bots/{username}/token`: the bot and its token (shown once).
+public struct APIBotCredentials: Codable, Sendable, Hashable {
+    public var bot: APIBot
+    public var token: String
+}
+
+extension APIBotCredentials: JSONLine {
+    public var jsonLine: String { "{\"bot\":\(bot.jsonLine),\"token\":\(jsonString(token))}" }
 }

@@ -178,6 +178,36 @@ public final class KonnectClient {
         return try call("GET", "/messages" + Self.queryString(query))
     }
 
+    // MARK: Feed and bots
+
+    /// `GET /events`: the caller's events after `after` (nil: none, `next` = now), held up to `wait` seconds while
+    /// there are none.
+    public func events(after: Int64?, wait: Int = 0, limit: Int? = nil) throws -> APIEventPage {
+        var query: [(String, String)] = []
+        if let after { query.append(("after", String(after))) }
+        if wait > 0 { query.append(("wait", String(wait))) }
+        if let limit { query.append(("limit", String(limit))) }
+        return try call("GET", "/events" + Self.queryString(query))
+    }
+
+    public func createBot(_ username: String) throws -> APIBotCredentials {
+        try call("POST", "/bots", json: ["username": username])
+    }
+
+    public func bots() throws -> [APIBot] {
+        struct Bots: Decodable { var bots: [APIBot] }
+        let answer: Bots = try call("GET", "/bots")
+        return answer.bots
+    }
+
+    public func rotateBotToken(_ username: String) throws -> APIBotCredentials {
+        try call("POST", "/bots/\(Self.segment(username))/token")
+    }
+
+    public func deleteBot(_ username: String) throws {
+        _ = try exchange("DELETE", "/bots/\(Self.segment(username))", body: nil)
+    }
+
     // MARK: Service
 
     /// `GET /health`: true when the server answers 200.

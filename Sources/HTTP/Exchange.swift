@@ -20,6 +20,15 @@ final class Exchange: Responder, @unchecked Sendable {
     var timer: LoopTimer?
     var onDeadline: (@Sendable () -> HTTPResponse)?
     var onCancel: (@Sendable () -> Void)?
+    var isStream = false                // answered with a stream (ResponseStream)
+    var stream: ResponseStream?
+    var streamHeadWritten = false
+    var streamPending: [[UInt8]] = []   // chunks sent before the head could be written (answers before it pending)
+    var streamPendingBytes = 0
+    var streamMaxQueued = 0             // bytes that may wait for the client before it is closed as too slow
+    var streamOnClose: (@Sendable () -> Void)?
+    var streamTimer: LoopTimer?         // the stream's repeating timer (heartbeats), cancelled when it ends
+    var streamDrainTimer: LoopTimer?    // a producer waiting for the client to catch up (`whenDrained`)
 
     init(connection: HTTPConnection, method: String, path: String, route: String?, isHead: Bool, keepAlive: Bool,
          versionMinor: Int, started: UInt64) {
@@ -42,6 +51,21 @@ final class Exchange: Responder, @unchecked Sendable {
             // Cross-thread answer: hand it to the owning loop (eventfd wake, coalesced).
             loop.execute { self.connection.complete(self, response) }
         }
+    }
+
+    func stream(_ head: HTTPResponse, maxQueuedBytes: Int, onClose: @escaping @Sendable () -> Void) -> ResponseStream {
+        guard answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            onClose()
+            return ResponseStream(exchange: nil)
+        }
+        if isHead {            // HEAD: the head alone, as for any answer (RFC 9110 §9.3.2)
+            onLoop { self.connection.complete(self, head) }
+            onClose()
+            return ResponseStream(exchange: nil)
+        }
+        let stream = ResponseStream(exchange: self)
+        onLoop { self.connection.startStream(self, head, stream, maxQueued: maxQueuedBytes, onClose: onClose) }
+        return stream
     }
 
     func park(timeout: Double, onDeadline: @escaping @Sendable () -> HTTPResponse, onCancel: @escaping @Sendable () -> Void) {

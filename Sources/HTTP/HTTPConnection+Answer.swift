@@ -80,6 +80,11 @@ extension HTTPConnection {
         while written < exchanges.count, let response = exchanges[written].response, answerSource == nil,
               !conn.hasTail, conn.output.readableBytes <= HTTPConnection.maxBufferedOutput {
             let exchange = exchanges[written]
+            if exchange.isStream {
+                // A stream stays at the front (answers after it wait: the connection ends with it).
+                if !exchange.streamHeadWritten { writeStreamHead(exchange, response) }
+                break
+            }
             let close = !exchange.keepAlive || (context.stopping && written == exchanges.count - 1)
             let tail = ResponseWriter.sendsBodyAsTail(response, isHead: exchange.isHead)
             ResponseWriter.write(response, to: &conn.output, isHead: exchange.isHead, close: close,
@@ -122,9 +127,12 @@ extension HTTPConnection {
                 if answerSource != nil { account(); return }   // it comes later: finishRound runs again then
             }
             // Answers held back while the output was full go out now, in order.
-            guard let first = exchanges.first, first.response != nil else { break }
+            guard let first = exchanges.first, first.response != nil, !first.streamHeadWritten else { break }
             writeAnswered()
         }
+        // A stream whose output drained has no clock (its client is idle by design); one that cannot drain got
+        // the idle clock in `outputPending`.
+        if exchanges.first?.streamHeadWritten == true { setDeadline(0) }
         account()
         if closeAfterWrites {
             if exchanges.isEmpty && answerSource == nil { linger() }
@@ -235,6 +243,7 @@ extension HTTPConnection {
         let pending = exchanges
         exchanges.removeAll()
         for exchange in pending where exchange.parked { exchange.cancel() }
+        for exchange in pending where exchange.isStream { exchange.streamEnded() }
         request = nil
         accountBody()
         answerSource = nil

@@ -6,6 +6,7 @@ extension HTTPConnection {
     func shutdownNow() {
         if case .head = state { closeAfterWrites = true }
         for exchange in exchanges where exchange.parked { exchange.fireDeadline() }
+        for exchange in exchanges where exchange.isStream { endStream(exchange) }   // the last chunk, then close
         if conn.isClosed { return }
         if exchanges.isEmpty, case .head = state { close(); return }
         finishRound()

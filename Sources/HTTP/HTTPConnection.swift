@@ -80,7 +80,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         // A hang-up cancels parked requests at once (Responder.park contract). But EOF alone may be a half-close
         // (`shutdown(SHUT_WR)`, `nc -N`, some proxies): the client still reads, so requests it sent are answered
         // and the connection closes once they are written (issue 13 item 5; RFC 9112 §9.6).
-        if conn.peerGone || context.stopping || exchanges.contains(where: { $0.parked }) {
+        if conn.peerGone || context.stopping || exchanges.contains(where: { $0.parked || $0.isStream }) {
             close()   // cancels parked exchanges
             return
         }

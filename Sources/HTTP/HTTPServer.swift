@@ -51,6 +51,8 @@ public final class HTTPServer: @unchecked Sendable {
     let parkedCount = Atomic<Int>(0)        // parked requests, all loops
     let queuedOutput = Atomic<Int>(0)       // output buffer bytes allocated, all connections
     let budgetCloses = Atomic<Int>(0)       // connections closed for holding output past the budget
+    let openStreams = Atomic<Int>(0)        // streamed answers in progress, all loops
+    let slowStreamCloses = Atomic<Int>(0)   // streams closed because their client read too slowly
     let bufferedBodies = Atomic<Int>(0)     // capacity of request bodies being received, all connections
     let heldAnswers = Atomic<Int>(0)        // answer bodies waiting to be sent, all connections (shared ones per use)
     let shutdownStarted = Atomic<Bool>(false)
@@ -98,6 +100,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// Output buffer bytes held for clients, and connections closed for holding too much past the budget.
     public var queuedOutputBytes: Int { queuedOutput.load(ordering: .relaxed) }
     public var outputBudgetCloses: Int { budgetCloses.load(ordering: .relaxed) }
+    /// Streamed answers in progress, and streams closed so far because their client fell too far behind.
+    public var streams: Int { openStreams.load(ordering: .relaxed) }
+    public var slowConsumerCloses: Int { slowStreamCloses.load(ordering: .relaxed) }
     /// Bytes of request bodies being received (not yet handed to a handler).
     public var bufferedBodyBytes: Int { bufferedBodies.load(ordering: .relaxed) }
     /// Bytes of answer bodies waiting to be sent (counted per connection, even when shared).

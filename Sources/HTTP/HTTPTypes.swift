@@ -137,6 +137,13 @@ public protocol Responder: AnyObject, Sendable {
     /// `onCancel` is called instead (once), and nothing is sent. Call at most once, before or after handing the
     /// responder to another thread.
     func park(timeout: Double, onDeadline: @escaping @Sendable () -> HTTPResponse, onCancel: @escaping @Sendable () -> Void)
+
+    /// Answers with a stream instead (`ResponseStream`): `head`'s status and headers (its body is ignored), then
+    /// the chunks sent through the stream, for as long as the client reads them, without holding a thread. The
+    /// connection closes when the stream ends. `onClose` is called once, on the connection's loop, however it
+    /// ends: the client left, it was too slow (more than `maxQueuedBytes` waiting to be sent), `finish`, or
+    /// shutdown. Instead of `respond`, at most once.
+    func stream(_ head: HTTPResponse, maxQueuedBytes: Int, onClose: @escaping @Sendable () -> Void) -> ResponseStream
 }
 
 /// A route handler: called on the connection's event loop thread. It must not block for long; it answers through

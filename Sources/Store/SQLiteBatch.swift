@@ -30,7 +30,26 @@ final class SQLiteBatch {
     private let idRandom = UInt64.random(in: .min ... .max)
     private var idCounter: UInt64 = 0
 
+    private var newestPos: Int64?              // the feed's newest position in this transaction (read once)
+    private(set) var feed: [FeedEvent] = []    // events this transaction wrote, ascending pos
+
     init(db: SQLiteConnection) { self.db = db }
+
+    /// The next feed position: max(pos) read once per batch inside this transaction (the only writer holds
+    /// it from BEGIN IMMEDIATE to COMMIT), then counted up, so positions grow in commit order.
+    func nextPos() throws -> Int64 {
+        let pos = try (newestPos ?? db.query(SQL.newestPos, []) { $0.int(0) }.first ?? 0) + 1
+        newestPos = pos
+        return pos
+    }
+
+    /// Writes a `joined`/`left` event for a membership change made in this transaction.
+    func membershipEvent(_ type: String, roomID: Int64, room: String, userID: Int64, username: String,
+                         view: RoomView?) throws {
+        let pos = try nextPos()
+        try db.run(SQL.insertMemberEvent, [.int(pos), .text(type), .int(roomID), .int(userID)])
+        feed.append(FeedEvent(pos: pos, room: room, kind: view.map(FeedEventKind.joined) ?? .left, user: username))
+    }
 
     /// Commits a post: idempotency check, then seq = room's last seq + 1, all inside this transaction, so seq
     /// order is commit order and gap-free (../shared/API.md Messages).
@@ -40,7 +59,7 @@ final class SQLiteBatch {
             let found = try db.query(SQL.messageByClientID, [.int(room.id), .text(request.user), .text(key),
                                                               .int(request.replaySince.milliseconds)]) { row in
                 Message(id: row.text(0), room: request.room, seq: row.int(1), user: request.user, text: row.text(2),
-                        createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
+                        createdAt: Timestamp(milliseconds: row.int(3)), clientID: key, bot: row.int(4) != 0)
             }
             if let original = found.first {
                 guard original.text.utf8.elementsEqual(request.text.utf8) else { return .failure(.idempotencyKeyReused(key)) }
@@ -63,13 +82,16 @@ final class SQLiteBatch {
         room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,
                               user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID,
-                              files: files)
+                              bot: request.bot, files: files)
         for (position, file) in files.enumerated() {
             try db.run(SQL.insertMessageFile, [.int(room.id), .int(message.seq), .int(Int64(position)), .text(file.id)])
         }
         try db.run(SQL.insertMessage, [.int(room.id), .int(message.seq), .text(message.id), .text(message.user),
                                        .text(message.text), .int(message.createdAt.milliseconds),
-                                       .optionalText(message.clientID)])
+                                       .optionalText(message.clientID), .int(message.bot ? 1 : 0)])
+        let pos = try nextPos()
+        try db.run(SQL.insertMessageEvent, [.int(pos), .int(room.id), .int(message.seq)])
+        feed.append(FeedEvent(pos: pos, room: request.room, kind: .message(message), user: nil))
         room.lastSeq = message.seq
         room.messages.append(message)
         return .success(.created(message))

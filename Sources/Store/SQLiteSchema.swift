@@ -153,6 +153,32 @@ enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX message_files_file ON message_files (file_id, room_id);
         """,
+        // v7: the feed (issue 10, ../shared/API.md "The feed") and bots. `events` holds one row per feed event at
+        // its position `pos` (the rowid): `message` events point at (room_id, seq), `joined`/`left` at user_id.
+        // Positions are allocated by the writer inside the writing transaction (see `SQLiteBatch`), so pos order
+        // is commit order. Existing data gets positions in a fixed order: every current membership as a `joined`
+        // (no history of memberships existed), then the messages by creation time. Bots are users with an owner
+        // (`bot_owner_id`); a deleted bot keeps its row (its name stays taken, its messages keep their author)
+        // with `deleted_at` set; messages say whether a bot wrote them.
+        """
+        CREATE TABLE events (
+            pos INTEGER PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ('message', 'joined', 'left')),
+            room_id INTEGER NOT NULL,
+            seq INTEGER,
+            user_id INTEGER
+        );
+        CREATE INDEX events_room ON events (room_id, pos) WHERE type = 'message';
+        CREATE INDEX events_user ON events (user_id, pos) WHERE user_id IS NOT NULL;
+        INSERT INTO events (type, room_id, user_id)
+            SELECT 'joined', room_id, user_id FROM room_members ORDER BY room_id, user_id;
+        INSERT INTO events (type, room_id, seq)
+            SELECT 'message', room_id, seq FROM messages ORDER BY created_at, room_id, seq;
+        ALTER TABLE users ADD COLUMN bot_owner_id INTEGER REFERENCES users(id);
+        ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+        CREATE INDEX users_bot_owner ON users (bot_owner_id) WHERE bot_owner_id IS NOT NULL;
+        ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -199,11 +225,14 @@ enum SQL {
         INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (username_key) DO NOTHING
         """
-    static let userByKey = "SELECT username, created_at, password_hash FROM users WHERE username_key = ?"
+    static let userByKey = """
+        SELECT username, created_at, password_hash, bot_owner_id IS NOT NULL FROM users WHERE username_key = ?
+        """
     static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE username_key = ?"
     static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= ?"
     static let userByToken = """
-        SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?
+        SELECT u.username, u.created_at, t.expires_at, u.bot_owner_id IS NOT NULL
+        FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?
         """
     static let deleteToken = "DELETE FROM tokens WHERE hash = ?"
 
@@ -236,6 +265,11 @@ enum SQL {
         WHERE r.name = ? ORDER BY u.username_key
         """
     static let roomID = "SELECT id FROM rooms WHERE name = ?"
+    static let roomViewByID = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username FROM rooms r
+        LEFT JOIN users o ON o.id = r.owner_id WHERE r.id = ?
+        """
+    static let generalID = "SELECT id FROM rooms WHERE name = 'general'"
     static let insertRoomOwned = """
         INSERT INTO rooms (name, created_at, visibility, owner_id)
         SELECT ?1, ?2, ?3, id FROM users WHERE username_key = ?4
@@ -287,23 +321,72 @@ enum SQL {
         JOIN users u ON u.id = f.uploader_id
         WHERE m.room_id = ?1 AND m.seq BETWEEN ?2 AND ?3 ORDER BY m.seq, m.position
         """
+    /// ?1 username, ?2 its key, ?3 created_at, ?4 the owner's key. A bot has no password ('!' matches no hash).
+    static let insertBot = """
+        INSERT INTO users (username, username_key, password_hash, created_at, bot_owner_id)
+        SELECT ?1, ?2, '!', ?3, id FROM users WHERE username_key = ?4
+        ON CONFLICT (username_key) DO NOTHING
+        """
+    /// ?1 the owner's key: their live bots.
+    static let botsOf = """
+        SELECT b.username, o.username, b.created_at FROM users b JOIN users o ON o.id = b.bot_owner_id
+        WHERE o.username_key = ?1 AND b.deleted_at IS NULL ORDER BY b.username_key
+        """
+    /// ?1 the bot's key, ?2 the owner's key.
+    static let botOf = """
+        SELECT b.id, b.username, o.username, b.created_at FROM users b JOIN users o ON o.id = b.bot_owner_id
+        WHERE b.username_key = ?1 AND o.username_key = ?2 AND b.deleted_at IS NULL
+        """
+    static let deleteUserTokens = "DELETE FROM tokens WHERE user_id = ?"
+    static let insertTokenFor = "INSERT INTO tokens (hash, user_id, expires_at) VALUES (?, ?, ?)"
+    static let markDeleted = "UPDATE users SET deleted_at = ? WHERE id = ?"
+
+    static let newestPos = "SELECT COALESCE(MAX(pos), 0) FROM events"
+    static let insertMessageEvent = "INSERT INTO events (pos, type, room_id, seq) VALUES (?, 'message', ?, ?)"
+    static let insertMemberEvent = "INSERT INTO events (pos, type, room_id, user_id) VALUES (?, ?, ?, ?)"
+    /// ?1 user id, ?2 after, ?3 limit + 1. A user's membership spans come from their own joined/left events
+    /// (a span runs from a `joined` to the next `left` of the same room, or on); the messages inside a span and
+    /// after ?2, plus the user's own membership events, by pos.
+    static let feed = """
+        WITH spans(room_id, from_pos, to_pos) AS (
+            SELECT j.room_id, j.pos, COALESCE((SELECT MIN(l.pos) FROM events l WHERE l.user_id = j.user_id
+                AND l.room_id = j.room_id AND l.type = 'left' AND l.pos > j.pos), 9223372036854775807)
+            FROM events j WHERE j.user_id = ?1 AND j.type = 'joined'
+        ), picked(pos) AS (
+            SELECT e.pos FROM spans s JOIN events e ON e.room_id = s.room_id AND e.type = 'message'
+                AND e.pos > s.from_pos AND e.pos < s.to_pos AND e.pos > ?2
+            WHERE s.to_pos > ?2
+            UNION ALL
+            SELECT pos FROM events WHERE user_id = ?1 AND pos > ?2
+            ORDER BY 1 LIMIT ?3
+        )
+        SELECT e.pos, e.type, r.name, r.created_at, r.last_seq, r.visibility, o.username,
+            m.seq, m.id, m.user, m.text, m.created_at, m.client_id, m.bot
+        FROM picked p JOIN events e ON e.pos = p.pos JOIN rooms r ON r.id = e.room_id
+        LEFT JOIN users o ON o.id = r.owner_id
+        LEFT JOIN messages m ON e.type = 'message' AND m.room_id = e.room_id AND m.seq = e.seq
+        ORDER BY e.pos
+        """
+    static let memberRooms = """
+        SELECT r.name FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.name
+        """
 
     static let insertMessage = """
-        INSERT INTO messages (room_id, seq, id, user, text, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO messages (room_id, seq, id, user, text, created_at, client_id, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let messageByClientID = """
-        SELECT id, seq, text, created_at FROM messages
+        SELECT id, seq, text, created_at, bot FROM messages
         WHERE room_id = ? AND user = ? AND client_id = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1
         """
     static let messagesNewest = """
-        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?
+        SELECT seq, id, user, text, created_at, client_id, bot FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?
         """
     static let messagesBefore = """
-        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? AND seq < ?
+        SELECT seq, id, user, text, created_at, client_id, bot FROM messages WHERE room_id = ? AND seq < ?
         ORDER BY seq DESC LIMIT ?
         """
     static let messagesAfter = """
-        SELECT seq, id, user, text, created_at, client_id FROM messages WHERE room_id = ? AND seq > ?
+        SELECT seq, id, user, text, created_at, client_id, bot FROM messages WHERE room_id = ? AND seq > ?
         ORDER BY seq ASC LIMIT ?
         """
 }

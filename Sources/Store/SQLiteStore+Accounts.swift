@@ -10,14 +10,24 @@ extension SQLiteStore {
                                                             .int(at.milliseconds)])
             guard changed == 1 else { return .failure(.usernameTaken(username)) }
             try batch.db.run(SQL.joinGeneral, [.text(key)])     // new users are members of `general`
+            try Self.joinedGeneral(batch, username: username)
             return .success(User(username: username, createdAt: at))
         }
+    }
+
+    /// The `joined` event of a new account's membership of `general`, in the account's transaction.
+    static func joinedGeneral(_ batch: SQLiteBatch, username: String) throws {
+        guard let roomID = try batch.db.query(SQL.generalID, [], row: { $0.int(0) }).first,
+              let userID = try batch.db.query(SQL.userID, [.text(Validation.usernameKey(username))], row: { $0.int(0) }).first
+        else { return }
+        try batch.membershipEvent("joined", roomID: roomID, room: "general", userID: userID, username: username,
+                                  view: try roomView(batch, roomID: roomID))
     }
 
     public func user(named username: String, completion: @escaping StoreCompletion<StoredUser?>) {
         read(completion) { db in
             .success(try db.query(SQL.userByKey, [.text(Validation.usernameKey(username))]) { row in
-                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.int(3) != 0),
                            passwordHash: row.text(2))
             }.first)
         }
@@ -52,7 +62,8 @@ extension SQLiteStore {
             return hit.expiresAt > now.milliseconds ? hit.user : nil
         }
         guard let entry = try reader.db.query(SQL.userByToken, [.blob(tokenHash)], row: { row in
-            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+            SQLiteReader.TokenEntry(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)),
+                                               bot: row.int(3) != 0),
                                     expiresAt: row.int(2))
         }).first else { return nil }
         if let key { reader.remember(entry, for: key) }

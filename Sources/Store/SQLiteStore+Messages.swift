@@ -70,7 +70,7 @@ extension SQLiteStore {
         values.append(.int(Int64(limit) + 1))
         var messages = try db.query(sql, values) { row in
             Message(id: row.text(1), room: room, seq: row.int(0), user: row.text(2), text: row.text(3),
-                    createdAt: Timestamp(milliseconds: row.int(4)), clientID: row.optionalText(5))
+                    createdAt: Timestamp(milliseconds: row.int(4)), clientID: row.optionalText(5), bot: row.int(6) != 0)
         }
         let hasMore = messages.count > limit
         if hasMore { messages.removeLast() }

@@ -28,7 +28,10 @@ extension SQLiteStore {
                 return .failure(.userNotFound(owner))
             }
             try batch.db.run(SQL.insertMember, [.int(roomID), .int(userID)])
-            return .success(Room(name: name, createdAt: at, lastSeq: 0, visibility: visibility, owner: owner))
+            let room = Room(name: name, createdAt: at, lastSeq: 0, visibility: visibility, owner: owner)
+            try batch.membershipEvent("joined", roomID: roomID, room: name, userID: userID, username: owner,
+                                      view: RoomView(room: room, joined: true))
+            return .success(room)
         }
     }
 
@@ -45,7 +48,10 @@ extension SQLiteStore {
             guard let roomID = try batch.db.query(SQL.roomID, [.text(name)], row: { $0.int(0) }).first else {
                 return .failure(.roomNotFound(name))
             }
-            for id in userIDs { try batch.db.run(SQL.insertMember, [.int(roomID), .int(id)]) }
+            for (id, username) in zip(userIDs, usernames) where try batch.db.run(SQL.insertMember, [.int(roomID), .int(id)]) == 1 {
+                try batch.membershipEvent("joined", roomID: roomID, room: name, userID: id, username: username,
+                                          view: try Self.roomView(batch, roomID: roomID))
+            }
             return .success(RoomAccess(room: name, visibility: .direct, owner: nil, isMember: true))
         }
     }
@@ -87,7 +93,10 @@ extension SQLiteStore {
             switch try Self.ids(batch, room: room, username: username) {
             case .failure(let error): return .failure(error)
             case .success(let (roomID, userID)):
-                return .success(try batch.db.run(SQL.insertMember, [.int(roomID), .int(userID)]) == 1 ? .added : .alreadyMember)
+                guard try batch.db.run(SQL.insertMember, [.int(roomID), .int(userID)]) == 1 else { return .success(.alreadyMember) }
+                try batch.membershipEvent("joined", roomID: roomID, room: room, userID: userID, username: username,
+                                          view: try Self.roomView(batch, roomID: roomID))
+                return .success(.added)
             }
         }
     }
@@ -97,7 +106,9 @@ extension SQLiteStore {
             switch try Self.ids(batch, room: room, username: username) {
             case .failure(let error): return .failure(error)
             case .success(let (roomID, userID)):
-                return .success(try batch.db.run(SQL.deleteMember, [.int(roomID), .int(userID)]) == 1)
+                guard try batch.db.run(SQL.deleteMember, [.int(roomID), .int(userID)]) == 1 else { return .success(false) }
+                try batch.membershipEvent("left", roomID: roomID, room: room, userID: userID, username: username, view: nil)
+                return .success(true)
             }
         }
     }
@@ -109,6 +120,11 @@ extension SQLiteStore {
         guard let userID = try batch.db.query(SQL.userID, [.text(Validation.usernameKey(username))],
                                               row: { $0.int(0) }).first else { return .failure(.userNotFound(username)) }
         return .success((roomID, userID))
+    }
+
+    /// The room with id `roomID` as a member sees it (for the `joined` event told to this process's waiters).
+    static func roomView(_ batch: SQLiteBatch, roomID: Int64) throws -> RoomView? {
+        try batch.db.query(SQL.roomViewByID, [.int(roomID)]) { RoomView(room: Self.room($0), joined: true) }.first
     }
 
     /// A room from columns name, created_at, last_seq, visibility, owner.

@@ -22,8 +22,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         try SQLiteSchema.migrate(db)
         let watcher = RoomWatcher(reader: try SQLiteConnection(path: path))
         self.watcher = watcher
-        writer = SQLiteWriter(db: db) { advances in
+        writer = SQLiteWriter(db: db) { advances, feed in
             for advance in advances { watcher.committed(advance) }
+            if !feed.isEmpty { watcher.committed(feed: feed) }
         }
         watcher.start()
         purgeTimer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))

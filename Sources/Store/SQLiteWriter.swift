@@ -1,4 +1,5 @@
 // The store's one writer thread: takes every write that arrived together and commits them in ONE transaction.
+import Chat
 import CSQLite
 import Dispatch
 import Foundation
@@ -26,10 +27,11 @@ final class SQLiteWriter: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let wake = DispatchSemaphore(value: 0)
     private let db: SQLiteConnection
-    private let committed: @Sendable ([RoomAdvance]) -> Void
+    private let committed: @Sendable ([RoomAdvance], [FeedEvent]) -> Void
 
-    /// - Parameter committed: told after each COMMIT which rooms advanced, with their new messages.
-    init(db: SQLiteConnection, committed: @escaping @Sendable ([RoomAdvance]) -> Void) {
+    /// - Parameter committed: told after each COMMIT which rooms advanced, with their new messages, and the feed
+    ///   events the transaction wrote (ascending pos).
+    init(db: SQLiteConnection, committed: @escaping @Sendable ([RoomAdvance], [FeedEvent]) -> Void) {
         self.db = db
         self.committed = committed
         let thread = Thread { [self] in run() }
@@ -123,7 +125,7 @@ final class SQLiteWriter: @unchecked Sendable {
                 return
             }
             for finish in finishers { finish() }
-            committed(batch.advanced)
+            committed(batch.advanced, batch.feed)
             return
         }
     }

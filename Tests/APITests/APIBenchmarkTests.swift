@@ -48,6 +48,22 @@ final class APIBenchmarkTests: XCTestCase {
     /// them. Prints the time from the post's 201 to the last answer. N from KONNECT_BENCH_POLLS (default 10,000;
     /// needs `ulimit -n` above N).
     func testFanOutToParkedPolls() throws {
+        try fanOut(feed: false)
+    }
+
+    /// The same with `GET /events?after=<now>&wait=60` (issue 10): every follower in `general`, each woken by
+    /// the post and answered from its own read of the feed.
+    func testFanOutToParkedFeedFollowers() throws {
+        try fanOut(feed: true)
+    }
+
+    /// The same with N `GET /events` ndjson streams (no re-request per event): the time until every stream has the
+    /// post's line.
+    func testFanOutToFeedStreams() throws {
+        try fanOut(feed: true, stream: true)
+    }
+
+    func fanOut(feed: Bool, stream: Bool = false) throws {
         let n = Int(ProcessInfo.processInfo.environment["KONNECT_BENCH_POLLS"] ?? "") ?? 10_000
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -58,7 +74,10 @@ final class APIBenchmarkTests: XCTestCase {
         let c = APIClient(port: server.port, timeout: 30)
         _ = try c.post("/register", json: ["username": "bench", "password": "password123"])
         try c.login("bench", "password123")
-        let request = Array("GET /messages?after=0&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(c.token!)\r\n\r\n".utf8)
+        let now = try c.get("/events").json["next"] as? Int ?? 0
+        let target = stream ? "/events?after=\(now)" : feed ? "/events?after=\(now)&wait=60" : "/messages?after=0&wait=60"
+        let accept = stream ? "Accept: application/x-ndjson\r\n" : ""
+        let request = Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(accept)Authorization: Bearer \(c.token!)\r\n\r\n".utf8)
 
         var fds: [Int32] = []
         defer { fds.forEach { close($0) } }
@@ -71,7 +90,7 @@ final class APIBenchmarkTests: XCTestCase {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let text = (try? c.get("/metrics").text) ?? ""
-            if text.contains("konnect_parked_polls \(n)\n") { break }
+            if text.contains("\(feed ? "konnect_feed_followers" : "konnect_parked_polls") \(n)\n") { break }
             usleep(50_000)
         }
         let start = Date()
@@ -80,7 +99,8 @@ final class APIBenchmarkTests: XCTestCase {
         let answered = RawConnection.awaitResponses(fds, containing: Array("\"seq\":1".utf8), timeout: 60)
         let end = Date()
         XCTAssertEqual(answered, n)
-        print(String(format: "bench fan-out: %d parked polls, post %.1f ms, all answered %.1f ms after the 201",
-                     n, posted.timeIntervalSince(start) * 1000, end.timeIntervalSince(posted) * 1000))
+        print(String(format: "bench fan-out (%@): %d parked, post %.1f ms, all answered %.1f ms after the 201",
+                     stream ? "GET /events ndjson" : feed ? "GET /events" : "GET /messages", n, posted.timeIntervalSince(start) * 1000,
+                     end.timeIntervalSince(posted) * 1000))
     }
 }

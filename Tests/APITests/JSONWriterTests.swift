@@ -36,7 +36,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(decoded.compactMap { $0["seq"] as? Int }, Array(1...texts.count))
         XCTAssertEqual(decoded[0]["client_id"] as? String, "c\"1")
         XCTAssertTrue(decoded[1]["client_id"] is NSNull)
-        XCTAssertEqual(Set(decoded[0].keys), ["id", "room", "seq", "user", "text", "created_at", "client_id", "files"])
+        XCTAssertEqual(Set(decoded[0].keys), ["id", "room", "seq", "user", "text", "created_at", "client_id", "bot", "files"])
         XCTAssertEqual((decoded[0]["files"] as? [Any])?.count, 0)
         // U+2028/2029 are escaped so the JSON is also valid JavaScript.
         XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("\u{2028}"))

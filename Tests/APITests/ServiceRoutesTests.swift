@@ -176,6 +176,20 @@ final class FlakyStore: Store, @unchecked Sendable {
     }
     func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>) { inner.fileRooms(id: id, completion: completion) }
     func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) { inner.onRoomAdvanced(handler) }
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) { inner.onFeedAdvanced(handler) }
+    func createBot(username: String, owner: String, tokenHash: [UInt8], at: Timestamp, completion: @escaping StoreCompletion<Bot>) {
+        inner.createBot(username: username, owner: owner, tokenHash: tokenHash, at: at, completion: completion)
+    }
+    func bots(owner: String, completion: @escaping StoreCompletion<[Bot]>) { inner.bots(owner: owner, completion: completion) }
+    func replaceBotToken(username: String, owner: String, tokenHash: [UInt8], completion: @escaping StoreCompletion<Bot>) {
+        inner.replaceBotToken(username: username, owner: owner, tokenHash: tokenHash, completion: completion)
+    }
+    func deleteBot(username: String, owner: String, at: Timestamp, completion: @escaping StoreCompletion<Void>) {
+        inner.deleteBot(username: username, owner: owner, at: at, completion: completion)
+    }
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
+        inner.feed(username: username, after: after, limit: limit, completion: completion)
+    }
     func createUser(username: String, passwordHash: String, at: Timestamp, completion: @escaping StoreCompletion<User>) {
         inner.createUser(username: username, passwordHash: passwordHash, at: at, completion: completion)
     }

@@ -20,7 +20,7 @@ final class TestStack: @unchecked Sendable {
     /// `webRoot` nil serves the repository's web/ folder.
     /// Posting is not rate limited unless `postRateLimit` says so (tests post thousands of messages).
     init(webRoot: String? = nil, postRateLimit: PostRateLimit = .off, maxFileBytes: Int? = nil,
-         storeWrapper: ((SQLiteStore) -> Store)? = nil) throws {
+         storeWrapper: ((SQLiteStore) -> Store)? = nil, configure: (inout APIOptions) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("konnect.db").path)
@@ -29,6 +29,7 @@ final class TestStack: @unchecked Sendable {
         var options = APIOptions(webRoot: webRoot, metrics: metrics)
         options.postRateLimit = postRateLimit
         if let maxFileBytes { options.maxFileBytes = maxFileBytes }
+        configure(&options)
         self.options = options
         var configuration = HTTPServerConfiguration()
         configuration.host = "127.0.0.1"

@@ -40,7 +40,7 @@ final class CommandMessagesTests: CLITestCase {
         XCTAssertEqual(messages.compactMap { $0["text"] as? String }, ["two", "three"])
         XCTAssertEqual(messages.compactMap { $0["seq"] as? Int }, [2, 3])
         for message in messages {
-            XCTAssertEqual(Set(message.keys), ["id", "room", "seq", "user", "text", "created_at", "client_id", "files"])
+            XCTAssertEqual(Set(message.keys), ["id", "room", "seq", "user", "text", "created_at", "client_id", "bot", "files"])
             XCTAssertEqual(message["user"] as? String, aliceName)
             XCTAssertEqual(message["room"] as? String, room)
         }

@@ -4,6 +4,7 @@
 final class CountingStore: Store, @unchecked Sendable {
     let inner: Store
     let historyReads = Box<Int>()
+    let feedReads = Box<Int>()
 
     init(_ inner: Store) { self.inner = inner }
 
@@ -69,6 +70,21 @@ final class CountingStore: Store, @unchecked Sendable {
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
         historyReads.mutate { $0 = ($0 ?? 0) + 1 }
         inner.history(room: room, cursor: cursor, limit: limit, completion: completion)
+    }
+    func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) { inner.onFeedAdvanced(handler) }
+    func createBot(username: String, owner: String, tokenHash: [UInt8], at: Timestamp, completion: @escaping StoreCompletion<Bot>) {
+        inner.createBot(username: username, owner: owner, tokenHash: tokenHash, at: at, completion: completion)
+    }
+    func bots(owner: String, completion: @escaping StoreCompletion<[Bot]>) { inner.bots(owner: owner, completion: completion) }
+    func replaceBotToken(username: String, owner: String, tokenHash: [UInt8], completion: @escaping StoreCompletion<Bot>) {
+        inner.replaceBotToken(username: username, owner: owner, tokenHash: tokenHash, completion: completion)
+    }
+    func deleteBot(username: String, owner: String, at: Timestamp, completion: @escaping StoreCompletion<Void>) {
+        inner.deleteBot(username: username, owner: owner, at: at, completion: completion)
+    }
+    func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
+        feedReads.mutate { $0 = ($0 ?? 0) + 1 }
+        inner.feed(username: username, after: after, limit: limit, completion: completion)
     }
     func ping(completion: @escaping @Sendable (Bool) -> Void) { inner.ping(completion: completion) }
 }

@@ -124,6 +124,31 @@ final class SQLiteFileTests: XCTestCase {
         XCTAssertEqual(made.room.owner, "Old_Timer")
     }
 
+    /// A v5 file (before the feed) upgrades in place: current memberships become `joined` events, then the
+    /// messages follow by creation time; new writes continue after them; messages say they are not a bot's.
+    func testMigratesVersion5FileToTheFeed() throws {
+        try rawSQL(dir.file(), SQLiteSchema.migrations[0..<5].joined(separator: "\n") + """
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('Ann', 'ann', 'x', 1);
+            INSERT INTO room_members (room_id, user_id) VALUES (1, 1);
+            INSERT INTO rooms (name, created_at, last_seq) VALUES ('legacy', 3, 1);
+            UPDATE rooms SET last_seq = 2 WHERE name = 'general';
+            INSERT INTO messages VALUES (1, 1, 'm1', 'Ann', 'first', 4, NULL);
+            INSERT INTO messages VALUES (2, 1, 'm2', 'Ann', 'not hers', 5, NULL);
+            INSERT INTO messages VALUES (1, 2, 'm3', 'Ann', 'second', 6, NULL);
+            PRAGMA user_version = 5;
+            """)
+        let chat = ChatService(store: try SQLiteStore(path: dir.file()), passwordCost: 1)
+        XCTAssertEqual(try rawVersion(dir.file()), SQLiteSchema.currentVersion)
+        let ann = User(username: "Ann", createdAt: Timestamp(milliseconds: 1))
+        _ = try value(outcome { chat.post(user: ann, room: "general", text: "third", clientID: nil, completion: $0) })
+        let page = try value(outcome { chat.feed(user: ann, after: 0, limit: 100, completion: $0) })
+        XCTAssertEqual(page.events.map(\.pos), [1, 2, 4, 5])
+        XCTAssertEqual(page.events.map { e -> String in
+            if case .message(let m) = e.kind { return "\(m.text)\(m.bot ? " (bot)" : "")" } else { return "+" + e.room }
+        }, ["+general", "first", "second", "third"])
+        XCTAssertEqual(page.next, 5)
+    }
+
     func testRefusesNewerSchema() throws {
         try rawSQL(dir.file(), "PRAGMA user_version = 99;")
         XCTAssertThrowsError(try SQLiteStore(path: dir.file()))

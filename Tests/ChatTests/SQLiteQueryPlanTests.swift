@@ -32,5 +32,13 @@ final class SQLiteQueryPlanTests: XCTestCase {
             XCTAssertTrue(plan.contains(expected), "\(name): \(plan)")
             XCTAssertFalse(plan.contains("SCAN"), "\(name): \(plan)")
         }
+        // The feed (issue 10): the user's spans from events_user, each span's messages from events_room; the only
+        // scan is of the page it picked (at most limit + 1 rows).
+        let plan = try db.query("EXPLAIN QUERY PLAN " + SQL.feed, []) { $0.text(3) }
+        XCTAssertTrue(plan.contains("SEARCH e USING INDEX events_room (room_id=? AND pos>? AND pos<?)"), "\(plan)")
+        XCTAssertTrue(plan.contains { $0.contains("events_user (user_id=? AND pos>?)") }, "\(plan)")
+        XCTAssertEqual(plan.filter { $0.hasPrefix("SCAN") }, ["SCAN p"], "\(plan)")
+        let memberRooms = try db.query("EXPLAIN QUERY PLAN " + SQL.memberRooms, []) { $0.text(3) }.joined(separator: " | ")
+        XCTAssertTrue(memberRooms.contains("room_members_user"), memberRooms)
     }
 }

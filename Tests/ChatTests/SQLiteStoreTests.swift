@@ -31,6 +31,16 @@ final class SQLiteStoreTests: XCTestCase {
     func testFileTypesAndLimits() throws { try contract.fileTypesAndLimits() }
     func testFileAccessAndPosts() throws { try contract.fileAccessAndPosts() }
     func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
+    func testFeedOrderAndMembership() throws { try contract.feedOrderAndMembership() }
+    func testFeedPositionsUnderConcurrency() throws { try contract.feedPositionsUnderConcurrency() }
+    func testFeedFollowerWakesOnlyForItsEvents() throws { try contract.feedFollowerWakesOnlyForItsEvents() }
+    func testBotLifecycle() throws { try contract.botLifecycle() }
+    func testFeedAcrossInstances() throws {
+        try contract.feedAcrossInstances { [dir] in
+            let path = dir.file("\(UUID().uuidString).db")
+            return (try SQLiteStore(path: path), try SQLiteStore(path: path))
+        }
+    }
     func testMembershipFreshAcrossInstances() throws {
         try contract.membershipFreshAcrossInstances { [dir] in
             let path = dir.file("\(UUID().uuidString).db")

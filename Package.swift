@@ -12,17 +12,18 @@ let package = Package(
         .target(name: "CLinux"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),   // libpq (Debian libpq-dev)
 
         .target(name: "Transport", dependencies: ["CLinux"]),
         .target(name: "HTTP", dependencies: ["Transport"]),
         .target(name: "Chat", dependencies: ["CCrypto"]),
-        .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
+        .target(name: "Store", dependencies: ["Chat", "CSQLite", "CPostgres"]),
         .target(name: "API", dependencies: ["HTTP", "Chat"]),
         .target(name: "Client", dependencies: ["HTTP"]),
         .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport", "Client"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "Store", "CPostgres"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
         .testTarget(name: "CLITests", dependencies: ["HTTP", "Client"]),
     ]

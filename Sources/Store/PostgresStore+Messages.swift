@@ -1,0 +1,61 @@
+// PostgresStore: rooms, posting through the group-commit writer, and history pages read in one statement.
+import Chat
+
+extension PostgresStore {
+    public func rooms(completion: @escaping StoreCompletion<[Room]>) {
+        read(completion) { db in
+            .success(try db.query(PGSQL.rooms, []) { row in
+                Room(name: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), lastSeq: row.int(2))
+            })
+        }
+    }
+
+    public func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
+        write(completion) { batch in
+            let changed = try batch.db.run(PGSQL.insertRoom, [.text(name), .int(at.milliseconds)])
+            return changed == 1 ? .success(Room(name: name, createdAt: at, lastSeq: 0)) : .failure(.roomExists(name))
+        }
+    }
+
+    public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
+        write(completion, rooms: [request.room]) { batch in try batch.post(request) }
+    }
+
+    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
+        read(completion) { db in try Self.history(db, room: room, cursor: cursor, limit: limit) }
+    }
+
+    /// Both reads in one visit to a reader thread.
+    public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                        completion: @escaping StoreCompletion<HistoryPage?>) {
+        read(completion) { db in
+            guard try Self.user(db, tokenHash: tokenHash, now: now) != nil else { return .success(nil) }
+            return try Self.history(db, room: room, cursor: cursor, limit: limit).map { $0 }
+        }
+    }
+
+    /// One statement, so `last_seq` and the page come from one snapshot. Reads `limit + 1` rows to learn
+    /// `has_more` without a count.
+    static func history(_ db: PostgresConnection, room: String, cursor: HistoryCursor,
+                        limit: Int) throws -> Result<HistoryPage, ChatError> {
+        let sql: String, bound: Int64
+        switch cursor {
+        case .newest: sql = PGSQL.messagesNewest; bound = 0
+        case .before(let b): sql = PGSQL.messagesBefore; bound = b
+        case .after(let a): sql = PGSQL.messagesAfter; bound = a
+        }
+        var lastSeq: Int64?
+        var messages: [Message] = []
+        try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1)]) { row in
+            lastSeq = row.int(0)
+            guard !row.isNull(1) else { return }
+            messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
+                                    createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6)))
+        }
+        guard let lastSeq else { return .failure(.roomNotFound(room)) }
+        let hasMore = messages.count > limit
+        if hasMore { messages.removeLast() }
+        if case .after = cursor {} else { messages.reverse() }
+        return .success(HistoryPage(room: room, messages: messages, hasMore: hasMore, lastSeq: lastSeq))
+    }
+}

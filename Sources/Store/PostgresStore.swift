@@ -1,0 +1,81 @@
+// Chat's `Store` on PostgreSQL: any number of instances on one database (../shared/API.md "Stores and instances").
+import Chat
+import Dispatch
+
+/// A `Store` in a PostgreSQL database, for several `konnect serve` processes on several hosts. Writes go through
+/// one writer thread and connection that commits whatever arrived together as one transaction; reads run on a
+/// few reader threads with connections of their own; a listener connection turns other instances' NOTIFYs into
+/// wake-ups. No libpq call ever runs on the caller's thread, so an HTTP event loop never waits on PostgreSQL;
+/// completions run on the store's threads.
+///
+/// Nothing is cached across requests: a token lookup reads the database every time, so a logout on any instance
+/// fails that token on every instance at the next request.
+///
+/// While PostgreSQL is unreachable every call fails with `unavailable` (503); each thread reconnects on its next
+/// use and the listener retries on its own, re-reading every room when it is back.
+public final class PostgresStore: Store, @unchecked Sendable {
+    let conninfo: String
+    let writer: PostgresWriter
+    let readers: PostgresReaders
+    let listener: PostgresListener
+
+    /// Connects, creates or migrates the schema (under an advisory lock, so instances may start together) and
+    /// starts the threads. Throws when the database cannot be reached at start.
+    /// - Parameter readers: reader threads and connections.
+    public init(conninfo: String, readers: Int = 4) throws {
+        self.conninfo = conninfo
+        let setup = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-setup")
+        try setup.execute(PGSQL.session)
+        try PostgresSchema.migrate(setup)
+        let writerPID = Box()
+        let listener = PostgresListener(conninfo: conninfo) { writerPID.pid?() ?? 0 }
+        self.listener = listener
+        let writer = PostgresWriter(conninfo: conninfo) { advances in
+            for advance in advances { listener.committed(advance) }
+        }
+        self.writer = writer
+        writerPID.pid = { [weak writer] in writer?.backendPID.load(ordering: .relaxed) ?? 0 }
+        self.readers = PostgresReaders(conninfo: conninfo, count: max(1, readers))
+        listener.start()
+    }
+
+    private final class Box: @unchecked Sendable { var pid: (@Sendable () -> Int32)? }
+
+    deinit {
+        listener.stop()
+        writer.stop()
+        readers.stop()
+    }
+
+    public func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) {
+        listener.setHandler(handler)
+    }
+
+    public func ping(completion: @escaping @Sendable (Bool) -> Void) {
+        readers.submit { db, _ in
+            completion((try? db?.query(PGSQL.ping, []) { $0.int(0) }) == [1])
+        }
+    }
+
+    /// Runs `body` on a reader thread; a failure (or no connection) becomes `unavailable`.
+    func read<T>(_ completion: @escaping StoreCompletion<T>,
+                 _ body: @escaping @Sendable (PostgresConnection) throws -> Result<T, ChatError>) {
+        readers.submit { db, error in
+            guard let db else { return completion(.failure(.unavailable("\(error.map { "\($0)" } ?? "no connection")"))) }
+            let result: Result<T, ChatError>
+            do { result = try body(db) } catch { result = .failure(.unavailable("\(error)")) }
+            completion(result)
+        }
+    }
+
+    /// Queues a write for the next group commit; `completion` runs after COMMIT (or with `unavailable`).
+    func write<T: Sendable>(_ completion: @escaping StoreCompletion<T>, rooms: [String] = [],
+                            _ body: @escaping @Sendable (PostgresBatch) throws -> Result<T, ChatError>) {
+        writer.submit(PostgresWriteJob(rooms: rooms, apply: { batch in
+            let result = try body(batch)
+            return { completion(result) }
+        }, fail: { error in
+            completion(.failure(.unavailable("\(error)")))
+        }))
+    }
+}

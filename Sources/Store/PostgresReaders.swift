@@ -8,7 +8,10 @@ import Synchronization
 /// on a socket to PostgreSQL); completions run here too. Under READ COMMITTED a read sees every transaction that
 /// committed before it started, and takes no lock the writer holds, so it never waits for a batch.
 final class PostgresReaders: @unchecked Sendable {
-    typealias Job = @Sendable (PostgresConnection?, Error?) -> Void
+    /// Runs with the thread's connection (or the error that prevented connecting) and answers whether it is done.
+    /// A job that failed on a connection found broken answers false when `lastTry` is false: it runs again on a
+    /// fresh connection (a connection that died while idle is only noticed on its next use).
+    typealias Job = @Sendable (_ db: PostgresConnection?, _ error: Error?, _ lastTry: Bool) -> Bool
 
     private struct Queue: ~Copyable {
         var jobs: [Job] = []
@@ -38,7 +41,7 @@ final class PostgresReaders: @unchecked Sendable {
             q.jobs.append(job)
             return true
         }
-        if accepted { ready.signal() } else { job(nil, PostgresError(sqlState: "", message: "store closed")) }
+        if accepted { ready.signal() } else { _ = job(nil, PostgresError(sqlState: "", message: "store closed"), true) }
     }
 
     func stop() {
@@ -67,18 +70,21 @@ final class PostgresReaders: @unchecked Sendable {
                 if queue.withLock({ $0.stopped }) { return }
                 continue
             }
-            if db?.isBroken == true { db = nil }
-            if db == nil {
-                do {
-                    let fresh = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-reader")
-                    try fresh.execute(PGSQL.session)
-                    db = fresh
-                } catch {
-                    job(nil, error)
-                    continue
+            for attempt in 0..<2 {
+                if db?.isBroken == true { db = nil }
+                if db == nil {
+                    do {
+                        let fresh = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-reader")
+                        try fresh.execute(PGSQL.session)
+                        db = fresh
+                    } catch {
+                        _ = job(nil, error, true)
+                        break
+                    }
                 }
+                if job(db, nil, attempt == 1) { break }
+                db = nil
             }
-            job(db, nil)
         }
     }
 }

@@ -86,7 +86,7 @@ enum PGSQL {
     static let channel = "konnect_rooms"
     /// Applied to each new connection: durable commits whatever the server's configuration says (a 201 only
     /// after the commit reached disk), and a bound on how long a statement may wait for a lock.
-    static let session = "SET synchronous_commit = on; SET lock_timeout = '10s'"
+    static let session = "SET synchronous_commit = on; SET lock_timeout = '10s'; SET client_min_messages = warning"
     static let ping = "SELECT 1"
 
     static let insertUser = """

@@ -52,19 +52,30 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func ping(completion: @escaping @Sendable (Bool) -> Void) {
-        readers.submit { db, _ in
-            completion((try? db?.query(PGSQL.ping, []) { $0.int(0) }) == [1])
+        readers.submit { db, _, lastTry in
+            let ok = (try? db?.query(PGSQL.ping, []) { $0.int(0) }) == [1]
+            if !ok, !lastTry, db?.isBroken == true { return false }
+            completion(ok)
+            return true
         }
     }
 
-    /// Runs `body` on a reader thread; a failure (or no connection) becomes `unavailable`.
+    /// Runs `body` on a reader thread; a failure (or no connection) becomes `unavailable`. A read that failed
+    /// because its idle connection had died runs once more on a new one.
     func read<T>(_ completion: @escaping StoreCompletion<T>,
                  _ body: @escaping @Sendable (PostgresConnection) throws -> Result<T, ChatError>) {
-        readers.submit { db, error in
-            guard let db else { return completion(.failure(.unavailable("\(error.map { "\($0)" } ?? "no connection")"))) }
+        readers.submit { db, error, lastTry in
+            guard let db else {
+                completion(.failure(.unavailable("\(error.map { "\($0)" } ?? "no connection")")))
+                return true
+            }
             let result: Result<T, ChatError>
-            do { result = try body(db) } catch { result = .failure(.unavailable("\(error)")) }
+            do { result = try body(db) } catch {
+                if !lastTry, db.isBroken { return false }
+                result = .failure(.unavailable("\(error)"))
+            }
             completion(result)
+            return true
         }
     }
 

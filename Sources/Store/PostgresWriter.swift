@@ -107,6 +107,7 @@ final class PostgresWriter: @unchecked Sendable {
     private func process(_ jobs: [PostgresWriteJob]) {
         var pending = jobs
         var retries = 0
+        var reconnected = false               // a connection that died while idle is only noticed on use: once more
         while !pending.isEmpty {
             let db: PostgresConnection
             do { db = try connection() } catch {
@@ -125,6 +126,10 @@ final class PostgresWriter: @unchecked Sendable {
                     retries += 1
                     continue
                 }
+                if db.isBroken, !reconnected {
+                    reconnected = true
+                    continue
+                }
                 for job in pending { job.fail(error) }
                 return
             }
@@ -139,6 +144,10 @@ final class PostgresWriter: @unchecked Sendable {
                 _ = try? db.execute("ROLLBACK")
                 if let e = failed.error as? PostgresError, e.isRetryable, retries < Self.maxRetries {
                     retries += 1
+                    continue
+                }
+                if db.isBroken, !reconnected {         // nothing was committed: run them again on a new one
+                    reconnected = true
                     continue
                 }
                 if db.isBroken {                      // the connection, not the job: all of them failed

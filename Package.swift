@@ -24,7 +24,7 @@ let package = Package(
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Store", "CPostgres"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat", "CPostgres"]),
         .testTarget(name: "CLITests", dependencies: ["HTTP", "Client"]),
     ]
 )

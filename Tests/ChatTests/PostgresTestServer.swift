@@ -113,7 +113,11 @@ final class PostgresTestServer: @unchecked Sendable {
     /// Foundation's Process: Process watches its child through a descriptor the child inherits, and the server
     /// that `pg_ctl start` leaves running would keep it open, so `waitUntilExit` would never return.
     private func run(_ tool: String, _ arguments: [String]) throws {
-        let argv = runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", binDir + "/" + tool] } ?? [binDir + "/" + tool]
+        // bash first closes every descriptor above 2 it inherited (sockets of this process that lack CLOEXEC,
+        // such as Foundation's watch on a running `konnect` child), so the server keeps none of them open.
+        let closeAll = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done; exec "$@""#
+        let argv = ["/bin/bash", "-c", closeAll, "bash"]
+            + (runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", binDir + "/" + tool] } ?? [binDir + "/" + tool])
         let output = root + "/\(tool).out"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

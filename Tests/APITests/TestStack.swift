@@ -24,7 +24,12 @@ final class TestStack: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("konnect.db").path)
         // passwordCost 1: yescrypt's cheapest setting keeps account tests fast; production uses the default.
-        chat = ChatService(store: storeWrapper?(store) ?? store, passwordCost: 1)
+        // KONNECT_API_STORE=postgres runs the same routes over a PostgresStore on the tests' throwaway PostgreSQL.
+        var backing: Store = store
+        if ProcessInfo.processInfo.environment["KONNECT_API_STORE"] == "postgres" {
+            backing = try PostgresStore(conninfo: try PostgresTestServer.shared().freshDatabase())
+        }
+        chat = ChatService(store: storeWrapper?(store) ?? backing, passwordCost: 1)
         var options = APIOptions(webRoot: webRoot, metrics: metrics)
         options.postRateLimit = postRateLimit
         self.options = options

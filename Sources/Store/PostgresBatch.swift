@@ -27,14 +27,38 @@ final class PostgresBatch {
     private var rooms: [String: RoomState] = [:]
     private var order: [String] = []               // rooms in first-touched order, for stable notifications
     private var pending: [PendingKey: Message] = [:]   // this batch's posts with a client_id, not yet inserted
+    private var prefetched: [PendingKey: Message?] = [:]  // looked up by `prepare`: the newest earlier message, or nil
     private let ids = MessageIDs()
 
     init(db: PostgresConnection) { self.db = db }
 
-    /// Locks `names` in code-point order before any job runs, so two instances' batches over the same rooms
-    /// cannot deadlock on them.
-    func lock(rooms names: [String]) throws {
-        for name in Set(names).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { _ = try room(name) }
+    /// Before any job runs: locks the posts' rooms in code-point order (so two instances' batches over the same
+    /// rooms cannot deadlock on them), then looks up every client_id of the batch in one statement. Under the
+    /// room locks no other transaction can add a message to those rooms, so the answers hold until COMMIT.
+    func prepare(_ posts: [PostRequest]) throws {
+        let names = Set(posts.map(\.room)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for name in names { _ = try room(name) }
+        var keys: [PendingKey] = [], roomNames: [String] = [], since: [Int64] = []
+        for post in posts {
+            guard let clientID = post.clientID, let room = rooms[post.room] else { continue }
+            let key = PendingKey(roomID: room.id, user: post.user, clientID: clientID)
+            guard prefetched.updateValue(nil, forKey: key) == nil else { continue }
+            keys.append(key)
+            roomNames.append(post.room)
+            since.append(post.replaySince.milliseconds)
+        }
+        if keys.isEmpty { return }
+        try db.query(PGSQL.messagesByClientIDs, [
+            .text(PostgresArray.literal(keys.map(\.roomID))), .text(PostgresArray.literal(keys.map { $0.user })),
+            .text(PostgresArray.literal(keys.map { $0.clientID })), .text(PostgresArray.literal(since)),
+        ]) { row in
+            let index = Int(row.int(0)) - 1
+            guard keys.indices.contains(index) else { return }
+            let key = keys[index]
+            prefetched[key] = Message(id: row.text(1), room: roomNames[index], seq: row.int(2), user: key.user,
+                                      text: row.text(3), createdAt: Timestamp(milliseconds: row.int(4)),
+                                      clientID: key.clientID)
+        }
     }
 
     func post(_ request: PostRequest) throws -> Result<PostOutcome, ChatError> {
@@ -42,7 +66,9 @@ final class PostgresBatch {
         if let key = request.clientID {
             let pendingKey = PendingKey(roomID: room.id, user: request.user, clientID: key)
             var original = pending[pendingKey]
-            if original == nil {
+            if original == nil, let known = prefetched[pendingKey] {
+                original = known.flatMap { $0.createdAt >= request.replaySince ? $0 : nil }
+            } else if original == nil {
                 original = try db.query(PGSQL.messageByClientID, [.int(room.id), .text(request.user), .text(key),
                                                                    .int(request.replaySince.milliseconds)]) { row in
                     Message(id: row.text(0), room: request.room, seq: row.int(1), user: request.user, text: row.text(2),

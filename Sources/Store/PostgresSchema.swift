@@ -141,6 +141,16 @@ enum PGSQL {
         ) m ON true WHERE r.name = $1
         """
     }
+    /// The newest earlier message of each (room, user, client_id, since) of a batch, by 1-based position.
+    static let messagesByClientIDs = """
+        SELECT k.i, m.id, m.seq, m.text, m.created_at
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS k(room_id, username, client_id, since, i)
+        JOIN LATERAL (
+            SELECT id, seq, text, created_at FROM messages
+            WHERE room_id = k.room_id AND username = k.username AND client_id = k.client_id AND created_at >= k.since
+            ORDER BY created_at DESC LIMIT 1
+        ) m ON true
+        """
     static let messagesNewest = page("AND $2::bigint IS NOT NULL", "DESC")
     static let messagesBefore = page("AND seq < $2", "DESC")
     static let messagesAfter = page("AND seq > $2", "ASC")

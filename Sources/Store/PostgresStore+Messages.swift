@@ -18,7 +18,7 @@ extension PostgresStore {
     }
 
     public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
-        write(completion, rooms: [request.room]) { batch in try batch.post(request) }
+        write(completion, post: request) { batch in try batch.post(request) }
     }
 
     public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {

@@ -80,9 +80,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     /// Queues a write for the next group commit; `completion` runs after COMMIT (or with `unavailable`).
-    func write<T: Sendable>(_ completion: @escaping StoreCompletion<T>, rooms: [String] = [],
+    func write<T: Sendable>(_ completion: @escaping StoreCompletion<T>, post: PostRequest? = nil,
                             _ body: @escaping @Sendable (PostgresBatch) throws -> Result<T, ChatError>) {
-        writer.submit(PostgresWriteJob(rooms: rooms, apply: { batch in
+        writer.submit(PostgresWriteJob(post: post, apply: { batch in
             let result = try body(batch)
             return { completion(result) }
         }, fail: { error in

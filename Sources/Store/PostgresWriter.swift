@@ -1,12 +1,14 @@
 // The PostgreSQL store's one writer thread: every write that arrived together is committed in ONE transaction.
+import Chat
 import Dispatch
 import Foundation
 import Synchronization
 
-/// A unit of work for the writer. `rooms` are locked up front (in order) when the batch begins; `apply` runs
-/// inside the batch's transaction and returns what to report once it committed; `fail` reports that it did not.
+/// A unit of work for the writer. A `post`'s room is locked and its client_id looked up when the batch begins
+/// (`PostgresBatch.prepare`); `apply` runs inside the batch's transaction and returns what to report once it
+/// committed; `fail` reports that it did not.
 struct PostgresWriteJob: Sendable {
-    let rooms: [String]
+    let post: PostRequest?
     let apply: @Sendable (PostgresBatch) throws -> @Sendable () -> Void
     let fail: @Sendable (Error) -> Void
 }
@@ -119,7 +121,7 @@ final class PostgresWriter: @unchecked Sendable {
             finishers.reserveCapacity(pending.count)
             do {
                 try db.execute("BEGIN")
-                try batch.lock(rooms: pending.flatMap(\.rooms))
+                try batch.prepare(pending.compactMap(\.post))
             } catch {
                 _ = try? db.execute("ROLLBACK")
                 if let e = error as? PostgresError, e.isRetryable, retries < Self.maxRetries {

@@ -24,6 +24,27 @@ final class PostgresInstancesTests: XCTestCase {
         return (try service(), try service())
     }
 
+    /// Six instances starting at once on an empty database: one migrates (under the advisory lock), the others
+    /// find the schema made; `general` exists once.
+    func testInstancesStartingTogetherMigrateOnce() throws {
+        let conninfo = try server.freshDatabase()
+        let stores = Box<[PostgresStore]>([])
+        let errors = Box<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                let store = try PostgresStore(conninfo: conninfo, readers: 1)
+                stores.mutate { $0!.append(store) }
+            } catch {
+                errors.mutate { $0!.append("\(error)") }
+            }
+        }
+        XCTAssertEqual(errors.value, [])
+        XCTAssertEqual(stores.value?.count, 6)
+        guard let store = stores.value?.first else { return }
+        let rooms = try value(outcome { store.rooms(completion: $0) })
+        XCTAssertEqual(rooms.map(\.name), ["general"])
+    }
+
     func testPostOnOneWakesWaiterOnOther() throws {
         let (a, b) = try pair()
         let user = try contract.register(a, "alice")

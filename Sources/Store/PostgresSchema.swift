@@ -154,6 +154,23 @@ enum PGSQL {
     static let messagesNewest = page("AND $2::bigint IS NOT NULL", "DESC")
     static let messagesBefore = page("AND seq < $2", "DESC")
     static let messagesAfter = page("AND seq > $2", "ASC")
+
+    /// GET /messages's hot path in one round trip: the token check ($4 hash, $5 now) and the page, one snapshot.
+    /// Column 0 says whether the token authenticates (then nothing else is read); the rest as `page`.
+    private static func authenticatedPage(_ condition: String, _ order: String) -> String {
+        """
+        SELECT a.ok, r.last_seq, m.seq, m.id, m.username, m.text, m.created_at, m.client_id
+        FROM (SELECT EXISTS (SELECT 1 FROM tokens WHERE hash = $4 AND expires_at > $5) AS ok) a
+        LEFT JOIN rooms r ON a.ok AND r.name = $1
+        LEFT JOIN LATERAL (
+            SELECT seq, id, username, text, created_at, client_id FROM messages
+            WHERE room_id = r.id \(condition) ORDER BY seq \(order) LIMIT $3
+        ) m ON true
+        """
+    }
+    static let authenticatedNewest = authenticatedPage("AND $2::bigint IS NOT NULL", "DESC")
+    static let authenticatedBefore = authenticatedPage("AND seq < $2", "DESC")
+    static let authenticatedAfter = authenticatedPage("AND seq > $2", "ASC")
 }
 
 /// PostgreSQL's text form of a one-dimensional array: every element double-quoted with `\` and `"` escaped,

@@ -25,12 +25,30 @@ extension PostgresStore {
         read(completion) { db in try Self.history(db, room: room, cursor: cursor, limit: limit) }
     }
 
-    /// Both reads in one visit to a reader thread.
+    /// Both reads in one statement (one round trip, one snapshot): the token is checked exactly as
+    /// `user(tokenHash:now:)` does, uncached.
     public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
                         completion: @escaping StoreCompletion<HistoryPage?>) {
         read(completion) { db in
-            guard try Self.user(db, tokenHash: tokenHash, now: now) != nil else { return .success(nil) }
-            return try Self.history(db, room: room, cursor: cursor, limit: limit).map { $0 }
+            let sql: String, bound: Int64
+            switch cursor {
+            case .newest: sql = PGSQL.authenticatedNewest; bound = 0
+            case .before(let b): sql = PGSQL.authenticatedBefore; bound = b
+            case .after(let a): sql = PGSQL.authenticatedAfter; bound = a
+            }
+            var authenticated = false
+            var lastSeq: Int64?
+            var messages: [Message] = []
+            try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1), .bytea(tokenHash), .int(now.milliseconds)]) { row in
+                authenticated = row.text(0) == "t"
+                guard !row.isNull(1) else { return }
+                lastSeq = row.int(1)
+                guard !row.isNull(2) else { return }
+                messages.append(Message(id: row.text(3), room: room, seq: row.int(2), user: row.text(4), text: row.text(5),
+                                        createdAt: Timestamp(milliseconds: row.int(6)), clientID: row.optionalText(7)))
+            }
+            guard authenticated else { return .success(nil) }
+            return Self.page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages).map { $0 }
         }
     }
 
@@ -52,7 +70,14 @@ extension PostgresStore {
             messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
                                     createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6)))
         }
+        return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages)
+    }
+
+    /// The page from `limit + 1` rows in query order; no `lastSeq`: the room does not exist.
+    static func page(room: String, cursor: HistoryCursor, limit: Int, lastSeq: Int64?,
+                     messages rows: [Message]) -> Result<HistoryPage, ChatError> {
         guard let lastSeq else { return .failure(.roomNotFound(room)) }
+        var messages = rows
         let hasMore = messages.count > limit
         if hasMore { messages.removeLast() }
         if case .after = cursor {} else { messages.reverse() }

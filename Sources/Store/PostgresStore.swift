@@ -1,6 +1,7 @@
 // Chat's `Store` on PostgreSQL: any number of instances on one database (../shared/API.md "Stores and instances").
 import Chat
 import Dispatch
+import Foundation
 
 /// A `Store` in a PostgreSQL database, for several `konnect serve` processes on several hosts. Writes go through
 /// one writer thread and connection that commits whatever arrived together as one transaction; reads run on a
@@ -19,10 +20,16 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let readers: PostgresReaders
     let listener: PostgresListener
 
+    /// Reader threads (and connections) per instance: a read is a round trip to the server, so throughput grows
+    /// with how many are in flight. `KONNECT_PG_READERS` overrides (e.g. for benchmarks).
+    public static var defaultReaders: Int {
+        Int(ProcessInfo.processInfo.environment["KONNECT_PG_READERS"] ?? "").map { max(1, min($0, 256)) } ?? 8
+    }
+
     /// Connects, creates or migrates the schema (under an advisory lock, so instances may start together) and
     /// starts the threads. Throws when the database cannot be reached at start.
     /// - Parameter readers: reader threads and connections.
-    public init(conninfo: String, readers: Int = 4) throws {
+    public init(conninfo: String, readers: Int = PostgresStore.defaultReaders) throws {
         self.conninfo = conninfo
         let setup = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-setup")
         try setup.execute(PGSQL.session)

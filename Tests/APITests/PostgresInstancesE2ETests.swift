@@ -219,6 +219,39 @@ final class PostgresInstancesE2ETests: XCTestCase {
     }
 }
 
+extension PostgresInstancesE2ETests {
+    /// Benchmark (KONNECT_BENCH=1; printed, never asserted on time): a post on instance A to a long-poll held on
+    /// instance B, send → B's answer, over `KONNECT_BENCH_ROUNDS` (default 300) posts one at a time.
+    func testBenchPostOnOneToPollOnOther() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["KONNECT_BENCH"] == "1", "set KONNECT_BENCH=1 to run benchmarks")
+        let rounds = Int(ProcessInfo.processInfo.environment["KONNECT_BENCH_ROUNDS"] ?? "") ?? 300
+        let server = try PostgresTestServer.shared()
+        let nodes = try instances(2, conninfo: try server.freshDatabase())
+        defer { nodes.forEach { $0.kill() } }
+        let token = try token(on: nodes[0].port)
+        let poster = pgClient(nodes[0].port, token), poller = pgClient(nodes[1].port, token)
+        defer { poster.close(); poller.close() }
+        var delays: [Double] = []
+        for seq in 1...rounds {
+            let sent = Box<Double>()
+            let group = Thread.detachedGroup(1) { _ in
+                usleep(5_000)                                  // let the poll below park first
+                sent.value = Date().timeIntervalSince1970
+                _ = try? poster.post("/messages", json: ["text": "ping \(seq)"])
+            }
+            let r = try poller.get("/messages?after=\(seq - 1)&wait=10")
+            let got = Date().timeIntervalSince1970
+            group.wait()
+            XCTAssertEqual(r.seqs, [seq])
+            if let at = sent.value { delays.append((got - at) * 1000) }
+        }
+        delays.sort()
+        func pct(_ p: Double) -> Double { delays[min(delays.count - 1, Int(Double(delays.count) * p))] }
+        print(String(format: "bench post on A → held poll on B (%d rounds): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                     delays.count, pct(0.5), pct(0.99), delays.last ?? 0))
+    }
+}
+
 /// A client of `port` that sends `token`.
 func pgClient(_ port: Int, _ token: String) -> APIClient {
     let c = APIClient(port: port, timeout: 30)

@@ -23,4 +23,25 @@ final class PostgresStoreTests: XCTestCase {
     func testConcurrentPosts() throws { try contract.concurrentPosts() }
     func testWaitersWokenByOnePost() throws { try contract.waitersWokenByOnePost() }
     func testWaiterAnswersAtOnce() throws { try contract.waiterAnswersAtOnce() }
+
+    /// The one-statement token check + page: 401 comes before 404, and an expired token is refused.
+    func testAuthenticatedHistoryInOneStatement() throws {
+        let clock = TestClock()
+        let chat = try contract.service(clock: clock, tokenLifetime: 60)
+        let user = try contract.register(chat, "reader")
+        let token = try value(contract.login(chat, "reader")).token
+        let message = try value(contract.post(chat, user, "hello")).message
+        let page = try value(outcome { chat.history(token: token, room: "general", cursor: .after(0), limit: 10, completion: $0) })
+        XCTAssertEqual(page.messages, [message])
+        XCTAssertEqual(page.lastSeq, 1)
+        let before = try value(outcome { chat.history(token: token, room: "general", cursor: .before(1), limit: 10, completion: $0) })
+        XCTAssertEqual(before.messages, [])
+        XCTAssertEqual(code(outcome { chat.history(token: token, room: "nowhere", cursor: .newest, limit: 10, completion: $0) }),
+                       "room_not_found")
+        XCTAssertEqual(code(outcome { chat.history(token: "wrong", room: "nowhere", cursor: .newest, limit: 10, completion: $0) }),
+                       "unauthorized")
+        clock.advance(seconds: 61)
+        XCTAssertEqual(code(outcome { chat.history(token: token, room: "general", cursor: .newest, limit: 10, completion: $0) }),
+                       "unauthorized")
+    }
 }

@@ -23,12 +23,20 @@ final class PostgresListener: @unchecked Sendable {
     private let state = Mutex(State())
     private let conninfo: String
     private let ownPID: @Sendable () -> Int32
+    private let tokenRevoked: @Sendable ([UInt8]) -> Void
+    private let reconnected: @Sendable () -> Void
     static let retryDelays: [Double] = [0.05, 0.1, 0.2, 0.5, 1]
 
-    /// - Parameter ownPID: the writer connection's backend PID; its NOTIFYs were already reported by `committed`.
-    init(conninfo: String, ownPID: @escaping @Sendable () -> Int32) {
+    /// - Parameters:
+    ///   - ownPID: the writer connection's backend PID; its room NOTIFYs were already reported by `committed`.
+    ///   - tokenRevoked: a logout anywhere (the token's hash).
+    ///   - reconnected: after each (re)connect, before rooms are re-read: logouts meanwhile were not heard.
+    init(conninfo: String, ownPID: @escaping @Sendable () -> Int32, tokenRevoked: @escaping @Sendable ([UInt8]) -> Void,
+         reconnected: @escaping @Sendable () -> Void) {
         self.conninfo = conninfo
         self.ownPID = ownPID
+        self.tokenRevoked = tokenRevoked
+        self.reconnected = reconnected
     }
 
     func setHandler(_ handler: @escaping RoomAdvancedHandler) {
@@ -62,7 +70,8 @@ final class PostgresListener: @unchecked Sendable {
     /// A connection that LISTENs, after which every room is re-read.
     private func listen() throws -> PostgresConnection {
         let db = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-listener")
-        try db.execute("LISTEN \(PGSQL.channel)")
+        try db.execute("LISTEN \(PGSQL.channel); LISTEN \(PGSQL.tokenChannel)")
+        reconnected()
         let rows = try db.query(PGSQL.roomLastSeqs, []) { ($0.text(0), $0.int(1)) }
         state.withLock { $0.connected = true }
         report(rows)
@@ -99,13 +108,40 @@ final class PostgresListener: @unchecked Sendable {
         let own = ownPID()
         while let notify = PQnotifies(db.handle) {
             defer { PQfreemem(notify) }
-            guard notify.pointee.be_pid != own, let extra = notify.pointee.extra else { continue }
+            guard let extra = notify.pointee.extra, let channel = notify.pointee.relname else { continue }
             let payload = String(cString: extra)
+            if String(cString: channel) == PGSQL.tokenChannel {
+                if let hash = Self.bytes(hex: payload) { tokenRevoked(hash) }
+                continue
+            }
+            guard notify.pointee.be_pid != own else { continue }
             guard let space = payload.firstIndex(of: " "), let seq = Int64(payload[..<space]) else { continue }
             rows.append((String(payload[payload.index(after: space)...]), seq))
         }
         report(rows)
         return !db.isBroken
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let hi = value(digits[i]), let lo = value(digits[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
     }
 
     /// Reports each room whose seq moved past what was known.

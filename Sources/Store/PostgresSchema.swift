@@ -84,6 +84,8 @@ enum PostgresSchema {
 enum PGSQL {
     /// The channel every instance LISTENs on; the payload is "<last_seq> <room>".
     static let channel = "konnect_rooms"
+    /// The channel of logouts: the payload is the token's SHA-256 in hex (see `PostgresTokenCache`).
+    static let tokenChannel = "konnect_tokens"
     /// Applied to each new connection: durable commits whatever the server's configuration says (a 201 only
     /// after the commit reached disk), and a bound on how long a statement may wait for a lock.
     static let session = "SET synchronous_commit = on; SET lock_timeout = '10s'; SET client_min_messages = warning"
@@ -97,9 +99,12 @@ enum PGSQL {
     static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT $1, id, $2 FROM users WHERE username_key = $3"
     static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= $1"
     static let userByToken = """
-        SELECT u.username, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.expires_at > $2
+        SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.hash = $1 AND t.expires_at > $2
         """
-    static let deleteToken = "DELETE FROM tokens WHERE hash = $1"
+    static let deleteToken = """
+        WITH gone AS (DELETE FROM tokens WHERE hash = $1) SELECT pg_notify('\(tokenChannel)', encode($1::bytea, 'hex'))
+        """
 
     /// Serialises claims of one (username, address) pair across instances for the rest of the transaction.
     static let lockLoginPair = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))"

@@ -29,6 +29,9 @@ extension PostgresStore {
     /// `user(tokenHash:now:)` does, uncached.
     public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
                         completion: @escaping StoreCompletion<HistoryPage?>) {
+        if tokens.user(tokenHash, now: now) != nil {
+            return history(room: room, cursor: cursor, limit: limit) { completion($0.map { $0 }) }
+        }
         read(completion) { db in
             let sql: String, bound: Int64
             switch cursor {

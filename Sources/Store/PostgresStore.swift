@@ -19,6 +19,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let writer: PostgresWriter
     let readers: PostgresReaders
     let listener: PostgresListener
+    let tokens = PostgresTokenCache()
 
     /// Reader threads (and connections) per instance: a read is a round trip to the server, so throughput grows
     /// with how many are in flight. `KONNECT_PG_READERS` overrides (e.g. for benchmarks).
@@ -35,7 +36,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
         try setup.execute(PGSQL.session)
         try PostgresSchema.migrate(setup)
         let writerPID = Box()
-        let listener = PostgresListener(conninfo: conninfo) { writerPID.pid?() ?? 0 }
+        let tokens = self.tokens
+        let listener = PostgresListener(conninfo: conninfo, ownPID: { writerPID.pid?() ?? 0 },
+                                        tokenRevoked: { tokens.evict($0) }, reconnected: { tokens.evictAll() })
         self.listener = listener
         let writer = PostgresWriter(conninfo: conninfo) { advances in
             for advance in advances { listener.committed(advance) }

@@ -7,7 +7,7 @@ import XCTest
 /// Started once per test process on first use, like embedded-postgres does: `initdb` (as the `postgres` system
 /// user when the tests run as root — PostgreSQL refuses to run as root), `pg_ctl start` listening only on a unix
 /// socket in the temp directory, `pg_ctl stop -m immediate` and the directory removed at exit. Each store under
-/// test gets a database of its own (`freshDatabase`). The server runs with fsync off: the tests check what the
+/// test gets a database of its own (`freshDatabase`). The server runs with fsync off (on for KONNECT_BENCH=1): the tests check what the
 /// store does, not the disk; durability is PostgreSQL's job once COMMIT answered with synchronous_commit on.
 /// Without the server binaries `shared` is a skip reason, printed once.
 final class PostgresTestServer: @unchecked Sendable {
@@ -82,8 +82,10 @@ final class PostgresTestServer: @unchecked Sendable {
     }
 
     func start() throws {
+        // Benchmarks (KONNECT_BENCH=1) time durable commits: fsync stays on for them.
+        let fsync = ProcessInfo.processInfo.environment["KONNECT_BENCH"] == "1" ? "on" : "off"
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDir)' -p \(port) "
-            + "-c max_connections=500 -c fsync=off -c shared_buffers=32MB"
+            + "-c max_connections=500 -c fsync=\(fsync) -c shared_buffers=32MB"
         try run("pg_ctl", ["-D", data, "-o", options, "-l", root + "/log", "-w", "-t", "60", "start"])
     }
 

@@ -161,12 +161,17 @@ enum PGSQL {
     static let messagesAfter = page("AND seq > $2", "ASC")
 
     /// GET /messages's hot path in one round trip: the token check ($4 hash, $5 now) and the page, one snapshot.
-    /// Column 0 says whether the token authenticates (then nothing else is read); the rest as `page`.
+    /// Columns 0–2: the token's user and expiry, NULL when it does not authenticate (then nothing else is read);
+    /// the rest as `page`.
     private static func authenticatedPage(_ condition: String, _ order: String) -> String {
         """
-        SELECT a.ok, r.last_seq, m.seq, m.id, m.username, m.text, m.created_at, m.client_id
-        FROM (SELECT EXISTS (SELECT 1 FROM tokens WHERE hash = $4 AND expires_at > $5) AS ok) a
-        LEFT JOIN rooms r ON a.ok AND r.name = $1
+        SELECT a.username, a.created_at, a.expires_at, r.last_seq, m.seq, m.id, m.username, m.text, m.created_at, m.client_id
+        FROM (SELECT 1) one
+        LEFT JOIN (
+            SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.hash = $4 AND t.expires_at > $5
+        ) a ON true
+        LEFT JOIN rooms r ON a.username IS NOT NULL AND r.name = $1
         LEFT JOIN LATERAL (
             SELECT seq, id, username, text, created_at, client_id FROM messages
             WHERE room_id = r.id \(condition) ORDER BY seq \(order) LIMIT $3

@@ -32,25 +32,28 @@ extension PostgresStore {
         if tokens.user(tokenHash, now: now) != nil {
             return history(room: room, cursor: cursor, limit: limit) { completion($0.map { $0 }) }
         }
-        read(completion) { db in
+        let ticket = tokens.ticket()
+        read(completion) { [tokens] db in
             let sql: String, bound: Int64
             switch cursor {
             case .newest: sql = PGSQL.authenticatedNewest; bound = 0
             case .before(let b): sql = PGSQL.authenticatedBefore; bound = b
             case .after(let a): sql = PGSQL.authenticatedAfter; bound = a
             }
-            var authenticated = false
+            var user: (User, Int64)?
             var lastSeq: Int64?
             var messages: [Message] = []
             try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1), .bytea(tokenHash), .int(now.milliseconds)]) { row in
-                authenticated = row.text(0) == "t"
-                guard !row.isNull(1) else { return }
-                lastSeq = row.int(1)
-                guard !row.isNull(2) else { return }
-                messages.append(Message(id: row.text(3), room: room, seq: row.int(2), user: row.text(4), text: row.text(5),
-                                        createdAt: Timestamp(milliseconds: row.int(6)), clientID: row.optionalText(7)))
+                guard !row.isNull(0) else { return }
+                if user == nil { user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))), row.int(2)) }
+                guard !row.isNull(3) else { return }
+                lastSeq = row.int(3)
+                guard !row.isNull(4) else { return }
+                messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6), text: row.text(7),
+                                        createdAt: Timestamp(milliseconds: row.int(8)), clientID: row.optionalText(9)))
             }
-            guard authenticated else { return .success(nil) }
+            guard let (found, expiresAt) = user else { return .success(nil) }
+            tokens.remember(tokenHash, user: found, expiresAt: expiresAt, ticket: ticket)
             return Self.page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages).map { $0 }
         }
     }

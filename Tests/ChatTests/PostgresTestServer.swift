@@ -52,7 +52,9 @@ final class PostgresTestServer: @unchecked Sendable {
 
     /// Where initdb is: `KONNECT_PG_BIN`, else the newest /usr/lib/postgresql/N/bin.
     static func findBinDir() -> String? {
-        if let dir = ProcessInfo.processInfo.environment["KONNECT_PG_BIN"] { return dir }
+        if let dir = ProcessInfo.processInfo.environment["KONNECT_PG_BIN"] {
+            return FileManager.default.isExecutableFile(atPath: dir + "/initdb") ? dir : nil
+        }
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         for v in versions.compactMap(Int.init).sorted(by: >) {
             let dir = "/usr/lib/postgresql/\(v)/bin"
@@ -64,7 +66,7 @@ final class PostgresTestServer: @unchecked Sendable {
     /// Starts a fresh cluster (initdb + pg_ctl start). Public for tests that need a server of their own to stop.
     init() throws {
         guard let bin = Self.findBinDir() else {
-            throw XCTSkip("no PostgreSQL server binaries (initdb) in /usr/lib/postgresql/*/bin; apt-get install postgresql")
+            throw XCTSkip("no PostgreSQL server binaries (initdb) in \(ProcessInfo.processInfo.environment["KONNECT_PG_BIN"] ?? "/usr/lib/postgresql/*/bin"); apt-get install postgresql")
         }
         binDir = bin
         runAs = getuid() == 0 ? "postgres" : nil

@@ -12,7 +12,7 @@ window.Konnect = window.Konnect || {};
       super(detail || code);
       this.status = status;
       this.code = code;
-      this.retryAfter = retryAfter;
+      this.retryAfter = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0;  // seconds; 0 = none
     }
     /** Worth retrying unchanged: network failures, 5xx, 408 and 429. Other 4xx will fail again. */
     get transient() {
@@ -53,7 +53,7 @@ window.Konnect = window.Konnect || {};
       this.onNetwork(true);
       if (res.ok) return data;
       const code = (data && data.code) || `http_${res.status}`;
-      const error = new ApiError(res.status, code, data && data.detail, Number(res.headers.get('Retry-After')) || 0);
+      const error = new ApiError(res.status, code, data && data.detail, K.retry.parseRetryAfter(res.headers.get('Retry-After')));
       // 401 on a session route means the token is gone (expired, revoked, logged out elsewhere).
       if (res.status === 401 && this.token && path !== '/login') this.onUnauthorized(error);
       throw error;

@@ -10,7 +10,14 @@
     invalid_password: 'A password needs at least 8 characters.',
     network: 'The server cannot be reached. Try again in a moment.',
   };
+  const AUTH_FIELDS = {  // the field an error is about, where the focus goes; none: the submit button keeps it
+    invalid_credentials: 'password',
+    username_taken: 'username',
+    invalid_username: 'username',
+    invalid_password: 'password',
+  };
   const SLEEP_GAP_MS = 15000;  // a timer that fires this late means the machine slept
+  const UNSENT_USER_KEY = 'konnect.unsentUser';
 
   const api = new K.Api();
   const title = K.ui.unreadTitle();
@@ -25,10 +32,40 @@
   };
   api.onUnauthorized = () => {
     if (!session) return;
+    // Messages the ended session could not send stay in this user's outbox (localStorage) and are sent after
+    // the next login as the same user; until then the login screen shows them (never silently hidden).
+    K.storage.write(UNSENT_USER_KEY, api.username);
     endSession(false);
     api.forget();
     showAuth('Your session has ended. Please log in again.');
   };
+
+  /** The messages of the user whose session ended while they were queued, on the login screen. */
+  function showUnsent() {
+    const user = K.storage.read(UNSENT_USER_KEY);
+    let items = [];
+    try { items = user ? JSON.parse(K.storage.read(`konnect.outbox.${user}`) || '[]') : []; } catch (_) { items = []; }
+    if (!Array.isArray(items) || !items.length) {
+      if (user) K.storage.remove(UNSENT_USER_KEY);
+      $('unsent').hidden = true;
+      return;
+    }
+    $('unsent-title').textContent = `Not sent — will send after you log in as ${user}`;
+    $('unsent-list').replaceChildren(...items.map((item) => {
+      const li = document.createElement('li');
+      const room = document.createElement('span');
+      room.className = 'unsent-room';
+      room.textContent = `#${item.room}`;
+      const text = document.createElement('span');
+      text.className = 'unsent-text';
+      text.dir = 'auto';
+      text.textContent = item.text;
+      li.append(room, text);
+      return li;
+    }));
+    $('unsent').hidden = false;
+    if (!$('username').value) $('username').value = user;
+  }
 
   function setMode(next) {
     mode = next;
@@ -39,8 +76,29 @@
     $('auth-form').setAttribute('aria-labelledby', mode === 'login' ? 'tab-login' : 'tab-register');
     $('auth-submit').textContent = mode === 'login' ? 'Log in' : 'Create account';
     $('password').autocomplete = mode === 'login' ? 'current-password' : 'new-password';
-    $('auth-hint').hidden = mode === 'login';
-    $('auth-error').textContent = '';
+    $('username-hint').hidden = mode === 'login';
+    $('password-hint').hidden = mode === 'login';
+    setAuthError('', null);
+  }
+
+  /**
+   * Shows a login/registration error under the field it is about (`field` null: the form as a whole), ties it
+   * to the field (aria-invalid, aria-describedby) and moves the focus there. The error line keeps its height
+   * whether empty or not, so nothing jumps.
+   */
+  function setAuthError(message, field, focus) {
+    for (const id of ['username', 'password']) {
+      const input = $(id);
+      const invalid = Boolean(message) && field === id;
+      input.toggleAttribute('aria-invalid', invalid);
+      if (invalid) input.setAttribute('aria-invalid', 'true');
+      const hint = $(`${id}-hint`);
+      const described = [invalid ? 'auth-error' : '', hint.hidden ? '' : hint.id].filter(Boolean).join(' ');
+      if (described) input.setAttribute('aria-describedby', described);
+      else input.removeAttribute('aria-describedby');
+    }
+    $('auth-error').textContent = message || '';
+    if (focus && message) $(field || 'username').focus();
   }
 
   function showAuth(message) {
@@ -48,17 +106,21 @@
     $('chat').hidden = true;
     $('auth').hidden = false;
     $('net-status').hidden = true;
-    $('auth-error').textContent = message || '';
+    setAuthError(message || '', null);
     $('password').value = '';
     title.clear();
-    $('username').focus();
+    showUnsent();
+    ($('username').value ? $('password') : $('username')).focus();
   }
 
   async function submitAuth(event) {
     event.preventDefault();
     const username = $('username').value.trim(), password = $('password').value;
-    if (!username || !password) { $('auth-error').textContent = 'Enter a username and a password.'; return; }
-    $('auth-submit').disabled = true;
+    if (!username) { setAuthError('Enter a username.', 'username', true); return; }
+    if (!password) { setAuthError('Enter a password.', 'password', true); return; }
+    // Busy without `disabled`: disabling the focused button would drop the focus to the page.
+    if ($('auth-submit').getAttribute('aria-disabled') === 'true') return;
+    $('auth-submit').setAttribute('aria-disabled', 'true');
     try {
       if (mode === 'register') await api.register(username, password);
       await api.login(username, password);
@@ -66,15 +128,19 @@
       startSession();
     } catch (error) {
       if (!(error instanceof K.ApiError)) throw error;
-      $('auth-error').textContent = error.code === 'too_many_attempts'
+      const message = error.code === 'too_many_attempts'
         ? `Too many attempts. Try again in ${Math.max(1, Math.ceil(error.retryAfter / 60))} min.`
         : AUTH_ERRORS[error.code] || error.message;
+      setAuthError(message, AUTH_FIELDS[error.code] || null, true);
+      if (!AUTH_FIELDS[error.code]) $('auth-submit').focus();
     } finally {
-      $('auth-submit').disabled = false;
+      $('auth-submit').removeAttribute('aria-disabled');
     }
   }
 
   function startSession() {
+    if (K.storage.read(UNSENT_USER_KEY) === api.username) K.storage.remove(UNSENT_USER_KEY);
+    $('unsent').hidden = true;
     $('auth').hidden = true;
     $('chat').hidden = false;
     $('me-name').textContent = api.username;
@@ -99,16 +165,32 @@
 
   function setupComposer(drawer) {
     const box = $('text');
+    // On a phone (touch screen, no hover) Enter is a new line and the send button sends, as in the chat apps
+    // people use there; with a keyboard, Enter sends and Shift+Enter is a new line.
+    const phone = matchMedia('(pointer: coarse) and (hover: none)');
+    const describeEnter = () => {
+      box.enterKeyHint = phone.matches ? 'enter' : 'send';
+      $('composer-help').textContent = phone.matches
+        ? 'Enter starts a new line; the Send button sends.' : 'Enter sends, Shift+Enter starts a new line.';
+    };
+    phone.addEventListener('change', describeEnter);
+    describeEnter();
     box.addEventListener('keydown', (event) => {
-      // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition is not a send.
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      // Enter that ends an IME composition is not a send.
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !phone.matches) {
         event.preventDefault();
         $('composer').requestSubmit();
       }
     });
+    box.addEventListener('input', () => { if (session) session.saveDraft(box.value); });
     $('composer').addEventListener('submit', (event) => {
       event.preventDefault();
       if (session && session.send(box.value)) box.value = '';
+      box.focus();
+    });
+    $('skip-link').addEventListener('click', (event) => {
+      if ($('chat').hidden) return;
+      event.preventDefault();
       box.focus();
     });
     $('room-form').addEventListener('submit', async (event) => {
@@ -153,6 +235,7 @@
       $(mode === 'login' ? 'tab-login' : 'tab-register').focus();
     });
     $('auth-form').addEventListener('submit', submitAuth);
+    $('net-retry').addEventListener('click', () => { K.waker.wake(); if (session) session.reconnected(); });
     $('logout').addEventListener('click', logout);
     watchForSleep();
     if (api.signedIn) startSession();

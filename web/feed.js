@@ -1,9 +1,8 @@
-// Room feed: history pages, live long-poll with capped backoff, and dedupe by seq (API.md "GET /messages").
+// Room feed: history pages, live long-poll with backoff (retry.js), and dedupe by seq (API.md "GET /messages").
 'use strict';
 window.Konnect = window.Konnect || {};
 
 (function (K) {
-  const BACKOFF_MS = [500, 1000, 2000, 3000, 4000];  // capped at a few seconds: a restarted server is found fast
   const WAIT_S = 30;                                  // long-poll hold; the server answers sooner on a new message
   const PAGE = 50;
 
@@ -20,12 +19,6 @@ window.Konnect = window.Konnect || {};
     wake() { for (const done of [...this.waiters]) done(); },
   };
 
-  /** Jittered delay for the n-th consecutive failure, so many clients do not return in lockstep. */
-  function backoff(failures) {
-    const base = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length) - 1];
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
-
   /** What the client holds of one room: messages in ascending seq, each seq at most once. */
   class RoomState {
     constructor(name) {
@@ -36,6 +29,13 @@ window.Konnect = window.Konnect || {};
       this.loadingOlder = false;
     }
     get lastSeq() { return this.messages.length ? this.messages[this.messages.length - 1].seq : 0; }
+
+    /** Forgets all but the newest `keep` messages (they can be paged back in); how many went. */
+    dropOldest(keep) {
+      const count = Math.max(0, this.messages.length - keep);
+      if (count) { this.messages.splice(0, count); this.hasOlder = true; }
+      return count;
+    }
     get firstSeq() { return this.messages.length ? this.messages[0].seq : 0; }
   }
 
@@ -52,6 +52,9 @@ window.Konnect = window.Konnect || {};
       this.current = null;
       this.generation = 0;
       this.controller = null;
+      // One per feed, not per loop: a restart() during an outage (offline event, wake-up) does not reset it.
+      this.backoff = new K.retry.Backoff();
+      this.sleep = (ms) => waker.sleep(ms);  // replaced by the browser test's fake clock
     }
 
     open(name) {
@@ -78,7 +81,6 @@ window.Konnect = window.Konnect || {};
     }
 
     async run(generation, state, signal) {
-      let failures = 0;
       while (generation === this.generation) {
         try {
           if (!state.loaded) {
@@ -95,14 +97,13 @@ window.Konnect = window.Konnect || {};
             for (const m of fresh) state.messages.push(m);
             if (fresh.length) this.handlers.append(state, fresh);
           }
-          failures = 0;
+          this.backoff.reset();
         } catch (error) {
           if (generation !== this.generation) return;
           if (!(error instanceof K.ApiError)) throw error;
           if (error.status === 401) return;  // the app returns to the login screen
           if (!error.transient) { this.handlers.failed(state, error); return; }
-          failures++;
-          await waker.sleep(Math.max(backoff(failures), error.retryAfter * 1000));
+          await this.sleep(this.backoff.next(error.retryAfter));
         }
       }
     }
@@ -114,7 +115,13 @@ window.Konnect = window.Konnect || {};
       state.loadingOlder = true;
       this.handlers.loading(state);
       try {
-        const page = await this.api.history(state.name, state.firstSeq, PAGE);
+        const before = state.firstSeq;
+        const page = await this.api.history(state.name, before, PAGE);
+        if (state.firstSeq !== before) {  // the oldest were dropped meanwhile: this page no longer joins on
+          state.loadingOlder = false;
+          if (state === this.current) this.handlers.loading(state);
+          return;
+        }
         const older = page.messages.filter((m) => m.seq < state.firstSeq);
         state.messages = older.concat(state.messages);
         state.hasOlder = page.has_more && older.length > 0;
@@ -130,5 +137,4 @@ window.Konnect = window.Konnect || {};
 
   K.Feed = Feed;
   K.waker = waker;
-  K.backoff = backoff;
 })(window.Konnect);

@@ -16,6 +16,9 @@ window.Konnect = window.Konnect || {};
       this.items = this.load();
       this.running = false;
       this.stopped = false;
+      this.waiting = null;  // 'offline' or 'retrying' while the last attempt failed: every queued item shows it
+      this.backoff = new K.retry.Backoff();
+      this.sleep = (ms) => K.waker.sleep(ms);  // replaced by the browser test's fake clock
     }
 
     load() {
@@ -34,7 +37,8 @@ window.Konnect = window.Konnect || {};
     }
 
     add(room, text) {
-      const item = { clientId: K.newClientId(), room, text, createdAt: new Date().toISOString(), state: 'sending' };
+      const item = { clientId: K.newClientId(), room, text, createdAt: new Date().toISOString(),
+        state: this.waiting || 'sending' };
       this.items.push(item);
       this.save();
       this.handlers.changed();
@@ -53,23 +57,24 @@ window.Konnect = window.Konnect || {};
     async pump() {
       if (this.running) return;
       this.running = true;
-      let failures = 0;
       try {
         while (this.items.length && !this.stopped) {
           const item = this.items[0];
           try {
             const data = await this.api.post(item.room, item.text, item.clientId);
-            failures = 0;
+            this.backoff.reset();
+            this.waiting = null;
             this.remove(item);
+            for (const other of this.items) other.state = 'sending';
             this.handlers.sent(item, data.message);
           } catch (error) {
             if (!(error instanceof K.ApiError)) throw error;
             if (error.status === 401) return;  // kept for the next login of this user
             if (!error.transient) { this.remove(item); this.handlers.rejected(item, error); continue; }
-            failures++;
-            item.state = error.status === 0 ? 'offline' : 'retrying';
+            this.waiting = error.status === 0 ? 'offline' : 'retrying';
+            for (const other of this.items) other.state = this.waiting;
             this.handlers.changed();
-            await K.waker.sleep(Math.max(K.backoff(failures), error.retryAfter * 1000));
+            await this.sleep(this.backoff.next(error.retryAfter));
           }
         }
       } finally {

@@ -86,7 +86,11 @@ window.Konnect = window.Konnect || {};
     return dayKey(a) === dayKey(b) && b - a < GROUP_GAP_MS;
   }
 
-  /** One message as list nodes (a day separator first when the day changes). `me` marks own messages. */
+  /**
+   * One message as list nodes (a day separator first when the day changes). `me` marks own messages. The first
+   * message of a group carries the author (others only: your own need no name) and the time; the others show
+   * their time on hover or focus. Text, names and the bubble take their direction from their content (RTL).
+   */
   function messageNodes(msg, prev, me, status) {
     const nodes = [];
     const date = new Date(msg.created_at || Date.now());
@@ -102,20 +106,34 @@ window.Konnect = window.Konnect || {};
     body.className = 'body';
     if (!grouped) {
       const author = document.createElement('span');
-      author.className = 'author';
-      author.textContent = own ? `${msg.user} (you)` : msg.user;
+      author.className = own ? 'sr-only' : 'author';
+      author.dir = 'auto';
+      author.textContent = own ? 'You' : msg.user;
       body.append(author);
     }
     const bubble = document.createElement('div');
-    bubble.className = 'bubble';
+    bubble.className = isEmojiOnly(msg.text) ? 'bubble emoji-only' : 'bubble';
+    bubble.dir = 'auto';
     const text = document.createElement('div');
-    text.className = 'text';
+    text.className = 'text';  // its direction comes from the bubble's dir=auto: the text is the bubble's first
     text.append(linkify(msg.text));
-    bubble.append(text, stamp(date, status));
+    bubble.append(text, stamp(date, status, grouped));
     body.append(bubble);
     li.append(body);
     nodes.push(li);
     return nodes;
+  }
+
+  const EMOJI_ONLY = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|\p{Regional_Indicator}|[\u200d\ufe0f\u20e3\s])+$/u;
+  const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+
+  /** A short message of emoji only (up to 8, spaces allowed) is shown larger, as chat apps do. */
+  function isEmojiOnly(text) {
+    const trimmed = text.trim();
+    if (!trimmed || !EMOJI_ONLY.test(trimmed) || !/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(trimmed)) return false;
+    const compact = trimmed.replace(/\s+/g, '');
+    const count = segmenter ? Array.from(segmenter.segment(compact)).length : Array.from(compact).length;
+    return count <= 8;
   }
 
   function spacer() {
@@ -124,9 +142,10 @@ window.Konnect = window.Konnect || {};
     return span;
   }
 
-  function stamp(date, status) {
+  function stamp(date, status, quiet) {
     const meta = document.createElement('span');
-    meta.className = 'stamp';
+    meta.className = quiet && !status ? 'stamp quiet' : 'stamp';
+    meta.dir = 'auto';  // "1:29 PM" stays in order in an RTL bubble, and does not decide the bubble's direction
     const time = document.createElement('time');
     time.dateTime = date.toISOString();
     time.textContent = timeFormat.format(date);
@@ -141,5 +160,5 @@ window.Konnect = window.Konnect || {};
     return meta;
   }
 
-  K.render = { linkify, messageNodes, avatar, hueClass, continues };
+  K.render = { linkify, messageNodes, avatar, hueClass, continues, isEmojiOnly };
 })(window.Konnect);

@@ -20,12 +20,15 @@ window.Konnect = window.Konnect || {};
       this.rooms = [];
       this.sent = new Map();  // client_id → item: stored by the server, not yet delivered by the feed
       this.seenKey = `konnect.seen.${api.username}`;
+      this.draftsKey = `konnect.drafts.${api.username}`;
+      try { this.drafts = JSON.parse(K.storage.read(this.draftsKey) || '{}'); } catch (_) { this.drafts = {}; }
+      if (!this.drafts || typeof this.drafts !== 'object') this.drafts = {};
       try { this.seen = JSON.parse(K.storage.read(this.seenKey) || '{}'); } catch (_) { this.seen = {}; }
       this.view = new K.MessageView(api.username, () => this.feed.loadOlder());
       this.feed = new K.Feed(api, {
         reset: (state) => { this.view.reset(state); this.markSeen(state); this.showPending(); },
         append: (state, fresh) => this.appended(state, fresh),
-        prepend: (state) => this.view.prepend(state),
+        prepend: (state, older) => this.view.prepend(state, older),
         loading: (state) => this.view.updateNote(state),
         failed: (state, error) => this.roomFailed(state, error),
       });
@@ -38,6 +41,7 @@ window.Konnect = window.Konnect || {};
 
     start() {
       this.showRoomName();
+      this.loadDraft();
       this.feed.open(this.room);
       this.outbox.pump();
       this.refreshRooms();
@@ -47,6 +51,8 @@ window.Konnect = window.Konnect || {};
 
     stop(forget) {
       clearInterval(this.timer);
+      if (forget) K.storage.remove(this.draftsKey);  // log out: nothing typed stays on this device
+      else this.saveDraft($('text').value);
       this.feed.stop();
       this.outbox.stop(forget);
       for (const id of ['messages', 'pending', 'rooms', 'announcer']) $(id).replaceChildren();
@@ -54,12 +60,27 @@ window.Konnect = window.Konnect || {};
 
     open(room) {
       if (room === this.room) return;
+      this.saveDraft($('text').value);  // the text typed belongs to the room it was typed in
       this.room = room;
       this.sent.clear();  // sent messages of the room left are part of its history now
       K.storage.write('konnect.room', room);
       this.showRoomName();
+      this.loadDraft();
       this.feed.open(room);
       this.renderRooms();
+    }
+
+    /** The composer's text of the open room, kept per room in localStorage (survives a reload). */
+    saveDraft(text) {
+      if (!this.room) return;
+      if (text.trim()) this.drafts[this.room] = text;
+      else delete this.drafts[this.room];
+      if (Object.keys(this.drafts).length) K.storage.write(this.draftsKey, JSON.stringify(this.drafts));
+      else K.storage.remove(this.draftsKey);
+    }
+
+    loadDraft() {
+      $('text').value = (this.room && this.drafts[this.room]) || '';
     }
 
     showRoomName() {
@@ -74,15 +95,23 @@ window.Konnect = window.Konnect || {};
       this.refreshRooms();
     }
 
-    send(text) {
+    /** Queues the composer's text (trailing white space trimmed); false when there is nothing to send. */
+    send(raw) {
+      const text = raw.replace(/\s+$/u, '');
       if (!text.trim()) return false;
       this.outbox.add(this.room, text);
+      this.saveDraft('');
       return true;
     }
 
     appended(state, fresh) {
       // The pending copy leaves in the same task the stored message arrives: a message is never shown twice.
       this.view.append(state, fresh);
+      const { max, keep } = K.MessageView.limits;
+      if (state.messages.length > max && this.view.atBottom && state.dropOldest(keep)) {
+        this.view.dropOldest(state);
+        this.view.scrollToBottom();
+      }
       this.showPending();
       this.markSeen(state);
       this.title.count(fresh.filter((m) => m.user !== this.api.username).length);
@@ -155,6 +184,7 @@ window.Konnect = window.Konnect || {};
         button.type = 'button';
         button.className = 'room';
         button.dataset.room = room.name;
+        button.title = `#${room.name}`;  // the whole name of a long one, cut with "…" in the list
         const name = document.createElement('span');
         name.className = 'room-label';
         name.textContent = `# ${room.name}`;

@@ -1,4 +1,4 @@
-// Page chrome: theme toggle, the room drawer on narrow screens, the emoji picker and the unread count in the title.
+// Page chrome: theme choice, the room drawer on narrow screens, the emoji picker and the unread count in the title.
 'use strict';
 window.Konnect = window.Konnect || {};
 
@@ -6,19 +6,24 @@ window.Konnect = window.Konnect || {};
   const EMOJI = ['😀', '😂', '🙂', '😊', '😍', '🤔', '😅', '😎', '😢', '😮', '😴', '🤯', '🙏', '👍', '👎', '👏',
     '🙌', '💪', '👋', '🤝', '👀', '🎉', '🔥', '✨', '❤️', '💯', '✅', '❌', '🚀', '☕', '🍕', '🌟'];
 
-  /** Light/dark: follows prefers-color-scheme until the toggle is used, then remembers the choice. */
+  const THEMES = ['system', 'light', 'dark'];
+
+  /** Theme button: cycles system → light → dark, remembers the choice; "system" follows prefers-color-scheme. */
   function setupTheme() {
     const button = document.getElementById('theme');
-    const media = matchMedia('(prefers-color-scheme: dark)');
-    const effective = () => document.documentElement.dataset.theme || (media.matches ? 'dark' : 'light');
-    const label = () => button.setAttribute('aria-label', `Switch to ${effective() === 'dark' ? 'light' : 'dark'} theme`);
+    const current = () => document.documentElement.dataset.themeChoice || 'system';
+    const label = () => {
+      const now = current(), next = THEMES[(THEMES.indexOf(now) + 1) % THEMES.length];
+      button.setAttribute('aria-label', `Theme: ${now}. Switch to ${next}`);
+      button.title = `Theme: ${now}`;
+    };
     button.addEventListener('click', () => {
-      const next = effective() === 'dark' ? 'light' : 'dark';
-      document.documentElement.dataset.theme = next;
-      K.storage.write('konnect.theme', next);
+      const next = THEMES[(THEMES.indexOf(current()) + 1) % THEMES.length];
+      window.KonnectTheme.apply(next);
+      if (next === 'system') K.storage.remove('konnect.theme');
+      else K.storage.write('konnect.theme', next);
       label();
     });
-    media.addEventListener('change', label);
     label();
   }
 

@@ -5,6 +5,9 @@ window.Konnect = window.Konnect || {};
 (function (K) {
   const NEAR_BOTTOM_PX = 120;
   const NEAR_TOP_PX = 200;
+  // A long-open room keeps at most `max` messages in the page: past it, while the reader follows the newest,
+  // the oldest go down to `keep` (scrolling back fetches them again). Changeable for the browser test.
+  const LIMITS = { max: 3000, keep: 2500 };
   const STATE_LABELS = { sending: 'sending…', retrying: 'retrying…', offline: 'waiting for connection…', sent: 'sent' };
 
   /** The scrollable message list of the open room. Older pages go on top without moving what is on screen. */
@@ -19,13 +22,22 @@ window.Konnect = window.Konnect || {};
       this.announcer = document.getElementById('announcer');
       this.onNeedOlder = onNeedOlder;
       this.pendingCount = 0;
+      this.atBottom = true;  // as of the last scroll event: where the reader was before a resize
       this.scroller.addEventListener('scroll', () => this.scrolled(), { passive: true });
       this.jump.addEventListener('click', () => this.scrollToBottom());
+      // The composer grows with its text (and a phone keyboard shrinks the page): the pane gets shorter from the
+      // bottom, so a reader at the bottom is kept there instead of losing the newest messages under the composer.
+      if (typeof ResizeObserver === 'function') {
+        new ResizeObserver(() => {
+          if (this.atBottom) this.scrollToBottom();
+        }).observe(this.scroller);
+      }
     }
 
     scrolled() {
       if (this.scroller.scrollTop < NEAR_TOP_PX) this.onNeedOlder();
-      if (this.nearBottom()) this.jump.hidden = true;
+      this.atBottom = this.nearBottom();
+      if (this.atBottom) this.jump.hidden = true;
     }
 
     nearBottom() {
@@ -35,6 +47,7 @@ window.Konnect = window.Konnect || {};
 
     scrollToBottom() {
       this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.atBottom = true;
       this.jump.hidden = true;
     }
 
@@ -66,13 +79,40 @@ window.Konnect = window.Konnect || {};
       this.announce(fresh.filter((m) => m.user !== this.me));
     }
 
-    /** Older messages on top. The distance from the bottom is kept, so the message being read stays put. */
-    prepend(state) {
+    /**
+     * Older messages on top, inserted without redrawing the list: only the message that was first is rebuilt
+     * (it may now continue the group of the one before it, or lose its day separator). The distance from the
+     * bottom is kept, so the message being read stays put.
+     */
+    prepend(state, older) {
       const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-      this.list.replaceChildren(this.build(state.messages, null));
+      if (older && older.length && older.length < state.messages.length) {
+        const fragment = this.build(older, null);
+        const boundary = state.messages[older.length];
+        const first = this.list.firstElementChild;
+        const oldNodes = first && first.classList.contains('day') ? [first, first.nextElementSibling] : [first];
+        fragment.append(...K.render.messageNodes(boundary, older[older.length - 1], this.me));
+        for (const node of oldNodes) if (node) node.remove();
+        this.list.prepend(fragment);
+      } else if (!older || older.length) {
+        this.list.replaceChildren(this.build(state.messages, null));
+      }
       this.updateNote(state);
       this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
       this.fill(state);
+    }
+
+    /** Removes the nodes of messages the state no longer holds (older than its first) and redraws the new first. */
+    dropOldest(state) {
+      const first = state.messages[0];
+      if (!first) { this.list.replaceChildren(); return; }
+      const firstSeq = String(first.seq);
+      while (this.list.firstElementChild && this.list.firstElementChild.dataset.seq !== firstSeq) {
+        this.list.firstElementChild.remove();
+      }
+      const old = this.list.firstElementChild;
+      if (old) old.replaceWith(...K.render.messageNodes(first, null, this.me));
+      this.updateNote(state);
     }
 
     /** While the pane is not full there is nothing to scroll, so keep loading until it is (or history ends). */
@@ -122,5 +162,6 @@ window.Konnect = window.Konnect || {};
     }
   }
 
+  MessageView.limits = LIMITS;
   K.MessageView = MessageView;
 })(window.Konnect);

@@ -9,6 +9,9 @@ public struct APIOptions: Sendable {
     public var metrics: Metrics
     public var maxBodyBytes: Int = 64 * 1024        // contract: 413 payload_too_large for a body over 64 KiB
     public var postRateLimit = PostRateLimit()      // contract "Rate limits": bursts of 50, 10 a second
+    /// The longest a long-poll is held: the contract's 60 s (larger `wait` values count as this). Lower only for
+    /// tools that must not be held (the schemathesis run in CI: `konnect serve --max-wait 1`).
+    public var maxWait: Double = 60
 
     /// `webRoot` nil picks `./web` when it exists, else the repository's `web/` (found from this source file's
     /// path, so `swift run` and `swift test` work from any directory). `openapi.yaml` is looked up next to it.

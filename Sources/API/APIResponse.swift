@@ -19,6 +19,7 @@ enum APIResponse {
         switch kind {
         case .invalid: return 400
         case .unauthorized: return 401
+        case .forbidden: return 403
         case .notFound: return 404
         case .conflict: return 409
         case .unprocessable: return 422

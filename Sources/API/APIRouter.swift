@@ -6,7 +6,7 @@ import Chat
 /// Static files are read once, here.
 public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let router = Router(defaultBodyLimit: options.maxBodyBytes)
-    let routes = ChatRoutes(chat: chat)
+    let routes = ChatRoutes(chat: chat, maxWait: options.maxWait)
     let limiter = options.postRateLimit.isOff ? nil : PostLimiter(options.postRateLimit)
     let service = ServiceRoutes(chat: chat, metrics: options.metrics, openAPIPath: options.openAPIPath)
     let files = StaticFiles(root: options.webRoot)
@@ -29,9 +29,26 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
 
     router.add("GET", "/rooms", routes.listRooms)
     router.add("POST", "/rooms", PostLimiter.limited(limiter, routes.createRoom))
+    router.add("GET", "/rooms/{name}", routes.getRoom)
+    router.add("PUT", "/rooms/{name}/members/{username}", routes.addMember)
+    router.add("DELETE", "/rooms/{name}/members/{username}", routes.removeMember)
 
     router.add("POST", "/messages", PostLimiter.limited(limiter, routes.post))
     router.add("GET", "/messages", routes.history)
+
+    // Issue 13 item 2: a body for a route that needs a token is not read from a client that sent none; 401 at once,
+    // when the head arrives (the token itself is checked by the handler, off the event loop). Add new routes that
+    // take a body and need a token here.
+    let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout"]
+    let limited: Set<String> = ["POST /messages", "POST /rooms"]     // the routes wrapped by PostLimiter.limited above
+    router.headCheck = { route, request in
+        let key = route.method + " " + route.pattern
+        guard needsToken.contains(key), ChatRoutes.bearerToken(request) == nil else { return nil }
+        var answer = APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)")
+        // Every answer of a limited route advertises the policy, this early one too (no account: no RateLimit).
+        if let limiter, limited.contains(key) { answer.headers.add("RateLimit-Policy", limiter.policy) }
+        return answer
+    }
 
     // The web client's other files, each its own route so unknown paths stay 404 and API paths keep their 405.
     let taken = Set(router.routes.map(\.pattern))
@@ -53,7 +70,12 @@ final class ChatRoutes: Sendable {
     let pages = PageCache()           // encoded history pages, so a fan-out to many pollers encodes once
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
 
-    init(chat: ChatService) { self.chat = chat }
+    let maxWait: Double               // the longest a long-poll is held (APIOptions.maxWait)
+
+    init(chat: ChatService, maxWait: Double = 60) {
+        self.chat = chat
+        self.maxWait = maxWait
+    }
 
     /// Contract "Conventions": `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
     static func bearerToken(_ request: HTTPRequest) -> String? {

@@ -8,10 +8,10 @@ extension ChatRoutes {
         { [chat] request, responder in
             guard let body = ChatRoutes.body(request, responder) else { return }
             if body["username"] == .invalid {
-                return responder.respond(APIResponse.invalid("invalid_username", "username must be a UTF-8 string"))
+                return responder.respond(APIResponse.invalid("invalid_username", body.invalidDetail("username")))
             }
             if body["password"] == .invalid {
-                return responder.respond(APIResponse.invalid("invalid_password", "password must be a UTF-8 string"))
+                return responder.respond(APIResponse.invalid("invalid_password", body.invalidDetail("password")))
             }
             chat.register(username: body["username"].string, password: body["password"].string,
                           clientAddress: request.remoteAddress) { result in
@@ -37,7 +37,7 @@ extension ChatRoutes {
                     w.key("expires_at"); w.time(session.expiresAt)
                     w.key("user"); ChatJSON.user(session.user, into: &w)
                     w.endObject()
-                    return APIResponse.json(200, w.bytes)
+                    return APIResponse.json(200, w.finished())
                 }
             }
         }

@@ -7,11 +7,11 @@ struct HistoryQuery: Equatable {
     var room = "general"
     var limit = 50
     var cursor = HistoryCursor.newest
-    var wait: Double = 0                 // seconds, 0…60; only with `after`
+    var wait: Double = 0                 // seconds, 0…60; not with `before`
 
-    /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 only with after (larger
-    /// values count as 60). Anything else is 400 invalid_parameter.
-    static func parse(_ query: String) -> Result<HistoryQuery, Refusal> {
+    /// Contract: limit 1–200, at most one of before (≥ 1) / after (≥ 0), wait 0–60 (larger values count as 60),
+    /// not with before. Anything else is 400 invalid_parameter.
+    static func parse(_ query: String, maxWait: Double = 60) -> Result<HistoryQuery, Refusal> {
         let items = Fields(query)
         func bad(_ detail: String) -> Result<HistoryQuery, Refusal> {
             .refuse(APIResponse.invalid("invalid_parameter", detail))
@@ -36,9 +36,10 @@ struct HistoryQuery: Equatable {
             q.cursor = .after(a)
         }
         if let value = items["wait"] {
-            guard after != nil else { return bad("wait is only allowed with after") }
-            guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60") }
-            q.wait = min(wait, 60)
+            // Contract v2: wait without after waits for the room's next message; with before it is meaningless.
+            guard before == nil else { return bad("wait cannot go with before: it waits for newer messages (use after, or neither)") }
+            guard let wait = seconds(value) else { return bad("wait must be a number of seconds, 0–60 (larger values count as 60)") }
+            q.wait = min(wait, maxWait)
         }
         return .success(q)
     }
@@ -126,12 +127,27 @@ extension ChatRoutes {
             guard let token = ChatRoutes.bearerToken(request) else {
                 return self.authenticated(request, responder) { _ in }      // answers the 401
             }
-            switch HistoryQuery.parse(request.query) {
+            switch HistoryQuery.parse(request.query, maxWait: self.maxWait) {
             case .failure(let refusal):
                 self.authenticated(request, responder) { _ in responder.respond(refusal.response) }
             case .success(let query):
-                if case .after(let after) = query.cursor, query.wait > 0 {
-                    self.authenticated(request, responder) { _ in self.longPoll(query, after: after, responder) }
+                if query.wait > 0 {
+                    self.authenticated(request, responder) { user in
+                        self.chat.openRoom(user: user, room: query.room) { opened in
+                            switch opened {
+                            case .failure(let error): responder.respond(APIResponse.problem(error))
+                            case .success(let room):
+                                if case .after(let after) = query.cursor { return self.longPoll(query, room: room, after: after, responder) }
+                                // `wait` without `after` (contract v2): after the room's newest seq now.
+                                self.chat.history(room: room, cursor: .newest, limit: 1) { result in
+                                    switch result {
+                                    case .success(let page): self.longPoll(query, room: room, after: page.lastSeq, responder)
+                                    case .failure(let error): responder.respond(APIResponse.problem(error))
+                                    }
+                                }
+                            }
+                        }
+                    }
                 } else {
                     self.chat.history(token: token, room: query.room, cursor: query.cursor, limit: query.limit) { result in
                         self.answerPage(responder, query, result)
@@ -141,25 +157,27 @@ extension ChatRoutes {
         }
     }
 
-    func longPoll(_ query: HistoryQuery, after: Int64, _ responder: Responder) {
-        let ticket = chat.waitForMessages(room: query.room, after: after, limit: query.limit) { result in
+    /// Parks the request on `room` (authorized by the domain) until a post or the deadline.
+    func longPoll(_ query: HistoryQuery, room authorized: AuthorizedRoom, after: Int64, _ responder: Responder) {
+        let ticket = chat.waitForMessages(room: authorized, after: after, limit: query.limit) { result in
             self.answerPage(responder, query, result)
         }
         guard let ticket else { return }     // answered at once
-        if lastSeqs.value(room: query.room) == nil {
+        let room = authorized.name
+        if lastSeqs.value(room: room) == nil {
             // The deadline answer needs the room's last_seq without a store read: learn it now, off the hot path.
-            chat.history(room: query.room, cursor: .newest, limit: 1) { result in
+            chat.history(room: authorized, cursor: .newest, limit: 1) { result in
                 if case .success(let page) = result { self.lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
             }
         }
-        let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages, room = query.room
+        let chat = self.chat, lastSeqs = self.lastSeqs, pages = self.pages
         responder.park(timeout: query.wait, onDeadline: {
             chat.cancelWait(ticket)
             // Nothing newer than `after` was posted (else onReady had answered): an empty page. The room's
             // last_seq comes from the cache; if the read started at park time has not landed, ask once more (the
             // SQLite store answers reads synchronously).
             if lastSeqs.value(room: room) == nil {
-                chat.history(room: room, cursor: .newest, limit: 1) { result in
+                chat.history(room: authorized, cursor: .newest, limit: 1) { result in
                     if case .success(let page) = result { lastSeqs.observe(room: page.room, lastSeq: page.lastSeq) }
                 }
             }

@@ -5,6 +5,12 @@ import Chat
 /// Builds one JSON document into a byte buffer. Callers write keys and values in order; commas are automatic.
 struct JSONWriter {
     var bytes: [UInt8] = []             // the document so far; extensions append to it after `beginRawValue`
+
+    /// The document and the newline that ends every JSON answer (issue 12: a shell prompt is not glued to it).
+    mutating func finished() -> [UInt8] {
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
     private var needsComma = false      // true after a value inside the current object or array
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
@@ -67,12 +73,33 @@ enum ChatJSON {
         w.endObject()
     }
 
-    static func room(_ room: Room, into w: inout JSONWriter) {
+    /// A room object (../shared/API.md "Rooms v2"), with `members` for GET /rooms/{name}.
+    static func room(_ view: RoomView, members: [String]? = nil, into w: inout JSONWriter) {
+        let room = view.room
         w.beginObject()
         w.key("name"); w.string(room.name)
         w.key("created_at"); w.time(room.createdAt)
         w.key("last_seq"); w.int(room.lastSeq)
+        w.key("visibility"); w.string(room.visibility.rawValue)
+        w.key("joined"); w.bool(view.joined)
+        w.key("owner"); w.optionalString(room.owner)
+        if let members {
+            w.key("members")
+            w.beginArray()
+            for member in members { w.string(member) }
+            w.endArray()
+        }
         w.endObject()
+    }
+
+    /// The answer of PUT /rooms/{name}/members/{username}: `{"room","username"}` as the request named them.
+    static func membership(room: String, username: String) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("room"); w.string(room)
+        w.key("username"); w.string(username)
+        w.endObject()
+        return w.bytes
     }
 
     static func message(_ m: Message, into w: inout JSONWriter) {
@@ -98,7 +125,7 @@ enum ChatJSON {
         w.key("has_more"); w.bool(page.hasMore)
         w.key("last_seq"); w.int(page.lastSeq)
         w.endObject()
-        return w.bytes
+        return w.finished()
     }
 
     /// `{"<name>": <value>}` — the envelope of single-object answers (`{"user":…}`, `{"room":…}`, `{"message":…}`).
@@ -108,6 +135,6 @@ enum ChatJSON {
         w.key(name)
         body(&w)
         w.endObject()
-        return w.bytes
+        return w.finished()
     }
 }

@@ -20,7 +20,7 @@ extension ChatRoutes {
                 case .failure(let refusal): return responder.respond(refusal.response)
                 }
                 if body["text"] == .invalid {
-                    return responder.respond(APIResponse.invalid("invalid_text", "text must be a valid UTF-8 string"))
+                    return responder.respond(APIResponse.invalid("invalid_text", body.invalidDetail("text")))
                 }
                 chat.post(user: user, room: room, text: body["text"].string, clientID: clientID) { result in
                     APIResponse.answer(responder, result) { outcome in
@@ -40,6 +40,11 @@ extension ChatRoutes {
     /// `room` from the body, else the query, else `general`. Invalid UTF-8, a non-string or an empty name is
     /// 400 invalid_parameter; a well-formed name that does not exist is the domain's 404 room_not_found.
     static func roomField(_ body: FieldValue, _ query: FieldValue) -> Result<String, Refusal> {
+        // Both named: they must agree (as client_id and Idempotency-Key must), so a bad or different query room
+        // is never silently ignored.
+        if body != .absent, query != .absent, body != query {
+            return .refuse(APIResponse.invalid("invalid_parameter", "room in the body and room in the query differ"))
+        }
         let value = body == .absent ? query : body
         switch value {
         case .absent: return .success("general")

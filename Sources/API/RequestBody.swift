@@ -17,8 +17,15 @@ enum FieldValue: Equatable {
 /// A parsed body. Contract "Conventions": JSON, form, and (for POST /messages) text/plain; anything else is 415.
 struct RequestBody {
     private var fields: [String: FieldValue] = [:]
+    var isJSON = false                   // fields came from a JSON object (`.invalid` then means "not a string")
 
     subscript(name: String) -> FieldValue { fields[name] ?? .absent }
+
+    /// Why `name` is `.invalid`, in the words of the body's own format (`{"text":42}`: "text must be a string").
+    func invalidDetail(_ name: String) -> String {
+        isJSON ? "\(name) must be a JSON string (not a number, boolean, array or object)"
+            : "\(name) must be valid UTF-8 (percent-encoded bytes that decode to UTF-8)"
+    }
 
     /// Parses by Content-Type. `plainTextField` names the field a text/plain body fills (nil: text/plain is 415).
     static func parse(_ request: HTTPRequest, plainTextField: String? = nil) -> Result<RequestBody, Refusal> {
@@ -38,6 +45,13 @@ struct RequestBody {
         case "application/json":
             return parseJSON(request.body)
         case "application/x-www-form-urlencoded":
+            if looksLikeJSONObject(request.body) {
+                // `curl -d '{"text":"hi"}'` without a Content-Type: curl sends a form, and a form of one odd field
+                // name would be refused for a missing text, which explains nothing (issue 12).
+                return .refuse(APIResponse.invalid("invalid_json", "the body looks like JSON but came as a form "
+                    + "(Content-Type: application/x-www-form-urlencoded, what curl -d sends): add "
+                    + "-H 'Content-Type: application/json', or send form fields such as -d text=hello"))
+            }
             return .success(RequestBody(fields: FormFields.decode(request.body)))
         case "text/plain" where plainTextField != nil:
             let text = String(validating: request.body, as: UTF8.self)
@@ -52,11 +66,22 @@ struct RequestBody {
     /// surrogate escape) become `.invalid`, so the field's own invalid_* code answers. Not JSONSerialization: it
     /// silently drops U+FEFF inside strings, which would store a different text than was sent.
     static func parseJSON(_ body: [UInt8]) -> Result<RequestBody, Refusal> {
-        if body.isEmpty { return .success(RequestBody()) }
+        // Contract v2: an empty JSON body is no JSON document (RFC 8259 §2), so invalid_json like any other.
         guard let fields = JSONObjectReader.read(body) else {
-            return .refuse(APIResponse.invalid("invalid_json", "the body must be one JSON object in UTF-8 (RFC 8259)"))
+            return .refuse(APIResponse.invalid("invalid_json", body.isEmpty
+                ? "the body is empty; send one JSON object, such as {\"text\":\"hello\"}"
+                : "the body must be one JSON object in UTF-8 (RFC 8259)"))
         }
-        return .success(RequestBody(fields: fields))
+        return .success(RequestBody(fields: fields, isJSON: true))
+    }
+
+    /// `{` … `}` around the body (white space aside) with a `"` after the brace: nobody's form looks like that.
+    static func looksLikeJSONObject(_ body: [UInt8]) -> Bool {
+        let space: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        guard let first = body.firstIndex(where: { !space.contains($0) }), body[first] == UInt8(ascii: "{"),
+              let last = body.lastIndex(where: { !space.contains($0) }), body[last] == UInt8(ascii: "}") else { return false }
+        let inner = body[(first + 1)...].first { !space.contains($0) }
+        return inner == UInt8(ascii: "\"") || inner == UInt8(ascii: "}")
     }
 }
 

@@ -19,7 +19,7 @@ final class ServiceRoutes: Sendable {
         { [chat] _, responder in
             chat.health { ok in
                 if ok {
-                    responder.respond(APIResponse.json(200, Array("{\"status\":\"ok\"}".utf8)))
+                    responder.respond(APIResponse.json(200, Array("{\"status\":\"ok\"}\n".utf8)))
                 } else {
                     responder.respond(.problem(status: 503, code: "unavailable", detail: "the store does not answer",
                                                headers: HTTPHeaders([("Retry-After", "5")])))

@@ -4,6 +4,7 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case invalid          // 400
         case unauthorized     // 401
+        case forbidden        // 403
         case notFound         // 404
         case conflict         // 409
         case unprocessable    // 422

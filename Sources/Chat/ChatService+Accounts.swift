@@ -17,7 +17,9 @@ extension ChatService {
         if let error = Validation.username(username) { return completion(.failure(error)) }
         if let error = Validation.password(password) { return completion(.failure(error)) }
         let username = username!, password = password!
-        let refused = loginGate.admit(address: clientAddress) { [hasher, store, clock] done in
+        // Registration shares the address's hashing slots, not its failed-login window (failed logins must not
+        // lock anyone out of creating an account).
+        let refused = loginGate.admit(address: clientAddress, throttled: false) { [hasher, store, clock] done in
             let queued = hasher.hash(password) { hash in
                 done(false)
                 guard let hash else { return completion(.failure(.unavailable("password hashing failed"))) }

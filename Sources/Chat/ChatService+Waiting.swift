@@ -4,8 +4,18 @@ extension ChatService {
     /// Long-poll: calls `onReady` once, on any thread, with the page `history(room, .after(after), limit)` as soon
     /// as it is non-empty — at once if it already is. Returns nil if it answered at once (onReady already called),
     /// else a ticket to cancel with. Errors (room_not_found) also arrive through `onReady`.
-    public func waitForMessages(room: String, after: Int64, limit: Int, onReady: @escaping Completion<HistoryPage>) -> WaitTicket? {
-        if Validation.roomName(room) != nil {
+    ///
+    /// In a private or direct room the waiter is checked again when the room advances: a member removed since
+    /// gets 404 room_not_found instead of what was posted after the removal (../shared/API.md "Rooms v2").
+    public func waitForMessages(room: AuthorizedRoom, after: Int64, limit: Int, onReady: @escaping Completion<HistoryPage>) -> WaitTicket? {
+        waitForMessages(room: room.name, member: room.access.visibility == .public ? nil : room.username,
+                        after: after, limit: limit, onReady: onReady)
+    }
+
+    /// Without a caller (tests and this module): `member` is whose access to recheck on wake-up, nil for none.
+    func waitForMessages(room: String, member: String? = nil, after: Int64, limit: Int,
+                         onReady: @escaping Completion<HistoryPage>) -> WaitTicket? {
+        if Validation.roomName(room) != nil && !room.hasPrefix("@") {
             onReady(.failure(.roomNotFound(room)))
             return nil
         }
@@ -15,7 +25,7 @@ extension ChatService {
         // other processes' through the store's watcher): a re-poll at that seq parks without a read, one a few
         // posts behind is answered from the messages it keeps; only the rest read the store.
         let ticket: WaitTicket
-        switch waiters.register(room: room, after: after, limit: max(1, limit), onReady: onReady) {
+        switch waiters.register(room: room, member: member, after: after, limit: max(1, limit), onReady: onReady) {
         case .parked(let parked):
             return parked
         case .ready(let messages, let lastSeq):
@@ -55,7 +65,13 @@ extension ChatService {
         let ready = waiters.advance(room: room, lastSeq: lastSeq, messages: messages)
         if ready.isEmpty { return }
         var groups: [PageKey: [WaiterRegistry.Waiter]] = [:]
-        for waiter in ready { groups[PageKey(after: waiter.after, limit: waiter.limit), default: []].append(waiter) }
+        for waiter in ready {
+            if let member = waiter.member {
+                recheck(waiter, member: member, lastSeq: lastSeq, messages: messages)
+                continue
+            }
+            groups[PageKey(after: waiter.after, limit: waiter.limit), default: []].append(waiter)
+        }
         for (key, group) in groups {
             if let page = Self.page(room: room, key: key, lastSeq: lastSeq, committed: messages) {
                 for waiter in group { waiter.onReady(.success(page)) }
@@ -63,6 +79,25 @@ extension ChatService {
                 store.history(room: room, cursor: .after(key.after), limit: key.limit) { result in
                     for waiter in group { waiter.onReady(result) }
                 }
+            }
+        }
+    }
+
+    /// A waiter of a private or direct room: answered only if its user is still a member (the access read is
+    /// from memory, kept fresh across instances), else 404 — so a removed member gets nothing posted after.
+    private func recheck(_ waiter: WaiterRegistry.Waiter, member: String, lastSeq: Int64, messages: [Message]?) {
+        let room = waiter.room
+        store.roomAccess(room: room, username: member) { [store] result in
+            switch result {
+            case .failure(let error): return waiter.onReady(.failure(error))
+            case .success(let access):
+                guard let access, access.admits else { return waiter.onReady(.failure(.roomNotFound(room))) }
+            }
+            let key = PageKey(after: waiter.after, limit: waiter.limit)
+            if let page = Self.page(room: room, key: key, lastSeq: lastSeq, committed: messages) {
+                waiter.onReady(.success(page))
+            } else {
+                store.history(room: room, cursor: .after(key.after), limit: key.limit, completion: waiter.onReady)
             }
         }
     }

@@ -49,31 +49,26 @@ public final class ChatService: @unchecked Sendable {
         }
     }
 
-    // MARK: rooms
-
-    /// All rooms by name (code-point order).
-    public func rooms(completion: @escaping Completion<[Room]>) {
-        store.rooms(completion: completion)
-    }
-
-    /// Errors: invalid_room_name, room_exists.
-    public func createRoom(name: String?, completion: @escaping Completion<Room>) {
-        if let error = Validation.roomName(name) { return completion(.failure(error)) }
-        store.createRoom(name: name!, at: clock(), completion: completion)
-    }
-
     // MARK: messages
 
-    /// Validates, then stores durably; completes only after the transaction commits.
-    /// `text` nil means missing or not a string (invalid_text). Errors: empty_text, text_too_long, invalid_text,
-    /// room_not_found, invalid_parameter (bad client id), idempotency_key_reused.
+    /// Validates, then stores durably; completes only after the transaction commits. `room` as typed (`@bob`
+    /// too). `text` nil means missing or not a string (invalid_text). Errors: empty_text, text_too_long,
+    /// invalid_text, room_not_found, user_not_found (`@bob` of no one), invalid_parameter (bad client id),
+    /// idempotency_key_reused.
     public func post(user: User, room: String, text: String?, clientID: String?, completion: @escaping Completion<PostOutcome>) {
         if let error = Validation.text(text) { return completion(.failure(error)) }
         if let error = Validation.clientID(clientID) { return completion(.failure(error)) }
-        // An invalid name cannot exist; answering without the store keeps junk out of its queries.
-        if Validation.roomName(room) != nil { return completion(.failure(.roomNotFound(room))) }
+        openRoom(user: user, room: room) { [self] result in
+            switch result {
+            case .failure(let error): completion(.failure(error))
+            case .success(let room): post(user: user, room: room, text: text!, clientID: clientID, completion: completion)
+            }
+        }
+    }
+
+    private func post(user: User, room: AuthorizedRoom, text: String, clientID: String?, completion: @escaping Completion<PostOutcome>) {
         let now = clock()
-        let request = PostRequest(room: room, user: user.username, text: text!, clientID: clientID, at: now,
+        let request = PostRequest(room: room.name, user: user.username, text: text, clientID: clientID, at: now,
                                   replaySince: Timestamp(milliseconds: now.milliseconds - Self.idempotencyWindowMs))
         store.post(request) { [self] result in
             if case .success(.created) = result { stored.add(1, ordering: .relaxed) }
@@ -81,24 +76,47 @@ public final class ChatService: @unchecked Sendable {
         }
     }
 
-    /// A page of history. `limit` already validated (1…200) by the caller. Errors: room_not_found.
-    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping Completion<HistoryPage>) {
-        if Validation.roomName(room) != nil { return completion(.failure(.roomNotFound(room))) }
+    /// A page of history of a room the caller was admitted to. `limit` already validated (1…200) by the caller.
+    public func history(room: AuthorizedRoom, cursor: HistoryCursor, limit: Int, completion: @escaping Completion<HistoryPage>) {
+        store.history(room: room.name, cursor: cursor, limit: max(1, limit), completion: completion)
+    }
+
+    /// A page of history without a caller (tests and this module only: no authorization).
+    func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping Completion<HistoryPage>) {
+        if Validation.roomName(room) != nil && !room.hasPrefix("@") { return completion(.failure(.roomNotFound(room))) }
         store.history(room: room, cursor: cursor, limit: max(1, limit), completion: completion)
     }
 
-    /// `authenticate` then `history` in one store visit (the hot path of GET /messages): the token's freshness
-    /// check also covers the page. Errors: unauthorized, room_not_found.
+    /// `authenticate`, `openRoom` and `history` in one store visit (the hot path of GET /messages): the token's
+    /// freshness check also covers the membership and the page. Errors: unauthorized, room_not_found,
+    /// user_not_found.
     public func history(token: String?, room: String, cursor: HistoryCursor, limit: Int,
                         completion: @escaping Completion<HistoryPage>) {
         guard let token, !token.isEmpty, token.utf8.count <= 512 else { return completion(.failure(.unauthorized)) }
-        if Validation.roomName(room) != nil {
-            // An invalid name cannot exist; still, 401 comes before 404 (authenticate first).
-            return authenticate(token: token) { result in completion(result.flatMap { _ in .failure(.roomNotFound(room)) }) }
+        if room.utf8.first == UInt8(ascii: "@") || Validation.roomName(room) != nil {
+            // A direct room needs the caller's name to resolve (and may be created); an invalid name cannot
+            // exist — still, 401 comes before 404 (authenticate first).
+            return authenticate(token: token) { [self] result in
+                switch result {
+                case .failure(let error): completion(.failure(error))
+                case .success(let user):
+                    openRoom(user: user, room: room) { [self] opened in
+                        switch opened {
+                        case .failure(let error): completion(.failure(error))
+                        case .success(let room): history(room: room, cursor: cursor, limit: limit, completion: completion)
+                        }
+                    }
+                }
+            }
         }
         store.history(tokenHash: SessionToken.hash(token), now: clock(), room: room, cursor: cursor, limit: max(1, limit)) { result in
             switch result {
-            case .success(let page?): completion(.success(page))
+            case .success(let read?):
+                // The same rule as `openRoom`, on the access read in the same visit.
+                guard let access = read.access, access.admits, let page = read.page else {
+                    return completion(.failure(.roomNotFound(room)))
+                }
+                completion(.success(page))
             case .success(nil): completion(.failure(.unauthorized))
             case .failure(let error): completion(.failure(error))
             }

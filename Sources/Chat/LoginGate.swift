@@ -38,8 +38,10 @@ public final class LoginGate: Sendable {
     }
 
     /// Runs `job` now or once the address has a free slot, or refuses it: `too_many_attempts` (with Retry-After)
-    /// while the address is over its failure window, `unavailable` when its line or the table is full.
-    public func admit(address: String, job: @escaping @Sendable (_ done: @escaping Done) -> Void) -> ChatError? {
+    /// while the address is over its failure window (only when `throttled`: a login, not a registration),
+    /// `unavailable` when its line or the table is full.
+    public func admit(address: String, throttled: Bool = true,
+                      job: @escaping @Sendable (_ done: @escaping Done) -> Void) -> ChatError? {
         let now = clock().milliseconds
         let done: Done = { [self] failed in finish(address: address, failed: failed) }
         let verdict: ChatError?? = entries.withLock { entries in
@@ -50,7 +52,7 @@ public final class LoginGate: Sendable {
             var entry = entries[address] ?? Entry()
             entry.failures.removeAll { $0 <= now - limits.windowMs }
             defer { entries[address] = entry }
-            if entry.failures.count >= limits.failures {
+            if throttled, entry.failures.count >= limits.failures {
                 let leaves = entry.failures[entry.failures.count - limits.failures] + limits.windowMs
                 return .some(.tooManyAttempts(retryAfter: max(1, Int((leaves - now + 999) / 1000))))
             }

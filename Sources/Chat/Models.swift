@@ -16,14 +16,24 @@ public struct User: Sendable, Hashable {
     }
 }
 
+/// Who may see a room (../shared/API.md "Rooms v2"): everyone signed in, or only its members.
+public enum RoomVisibility: String, Sendable, Hashable {
+    case `public`, `private`, direct
+}
+
 public struct Room: Sendable, Hashable {
     public var name: String
     public var createdAt: Timestamp
     public var lastSeq: Int64            // newest message's seq, 0 when empty
-    public init(name: String, createdAt: Timestamp, lastSeq: Int64) {
+    public var visibility: RoomVisibility
+    public var owner: String?            // the creator as registered; nil for `general`, v1 rooms and direct rooms
+    public init(name: String, createdAt: Timestamp, lastSeq: Int64, visibility: RoomVisibility = .public,
+                owner: String? = nil) {
         self.name = name
         self.createdAt = createdAt
         self.lastSeq = lastSeq
+        self.visibility = visibility
+        self.owner = owner
     }
 }
 

@@ -44,7 +44,7 @@ public protocol Store: AnyObject, Sendable {
     func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler)
 
     // MARK: accounts
-    /// Errors: username_taken.
+    /// Errors: username_taken. The new user is a member of `general` from the same commit.
     func createUser(username: String, passwordHash: String, at: Timestamp, completion: @escaping StoreCompletion<User>)
     func user(named username: String, completion: @escaping StoreCompletion<StoredUser?>)
     func createToken(hash: [UInt8], username: String, expiresAt: Timestamp, now: Timestamp,
@@ -61,10 +61,26 @@ public protocol Store: AnyObject, Sendable {
     func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>)
 
     // MARK: rooms
-    /// By name, code-point order.
-    func rooms(completion: @escaping StoreCompletion<[Room]>)
-    /// Errors: room_exists.
-    func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>)
+    /// GET /rooms for `username`: public rooms plus the private and direct rooms they are a member of, by name
+    /// (code-point order), those after `after` (exclusive; nil: from the start), at most `limit`.
+    func rooms(username: String, after: String?, limit: Int, completion: @escaping StoreCompletion<RoomList>)
+    /// Creates a public or private room owned by `owner` (who becomes its first member). Errors: room_exists.
+    func createRoom(name: String, visibility: RoomVisibility, owner: String, at: Timestamp,
+                    completion: @escaping StoreCompletion<Room>)
+    /// The direct room `name` of `usernames` (its two lowercased usernames; one for self-chat), created with
+    /// them as its fixed members unless it exists. Answers `requester`'s access. Errors: user_not_found.
+    func openDirectRoom(name: String, usernames: [String], requester: String, at: Timestamp,
+                        completion: @escaping StoreCompletion<RoomAccess>)
+    /// `username`'s access to `room`, nil when no room has that name. Asked on every request that names a room,
+    /// so a store answers it from memory kept exactly as fresh as a read (SQLite: each reader's cache, dropped by
+    /// the `members` generation that triggers bump on any membership or room change, on any instance).
+    func roomAccess(room: String, username: String, completion: @escaping StoreCompletion<RoomAccess?>)
+    /// The room as `username` sees it, with every member; nil when no room has that name.
+    func roomDetail(room: String, username: String, completion: @escaping StoreCompletion<RoomDetail?>)
+    /// Errors: room_not_found, user_not_found.
+    func addMember(room: String, username: String, completion: @escaping StoreCompletion<MembershipChange>)
+    /// True when `username` was a member. Errors: room_not_found, user_not_found.
+    func removeMember(room: String, username: String, completion: @escaping StoreCompletion<Bool>)
 
     // MARK: messages
     /// Errors: room_not_found, idempotency_key_reused.
@@ -72,10 +88,11 @@ public protocol Store: AnyObject, Sendable {
     /// Errors: room_not_found.
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>)
     /// The hot authenticated read in one visit to the store: `user(tokenHash:now:)`, then — only if that found a
-    /// user — `history(room:cursor:limit:)`. Answers nil (and reads no page) when the token does not authenticate.
-    /// A store may answer both from one consistency check; the default simply chains the two.
+    /// user — `roomAccess(room:username:)`, then — only if the access `admits` — `history(room:cursor:limit:)`.
+    /// Answers nil when the token does not authenticate. A store may answer all from one consistency check;
+    /// the default simply chains them.
     func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
-                 completion: @escaping StoreCompletion<HistoryPage?>)
+                 completion: @escaping StoreCompletion<TokenHistory?>)
 
     /// True when the store answers a trivial query.
     func ping(completion: @escaping @Sendable (Bool) -> Void)
@@ -83,12 +100,24 @@ public protocol Store: AnyObject, Sendable {
 
 extension Store {
     public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
-                        completion: @escaping StoreCompletion<HistoryPage?>) {
+                        completion: @escaping StoreCompletion<TokenHistory?>) {
         user(tokenHash: tokenHash, now: now) { [self] result in
             switch result {
             case .failure(let error): completion(.failure(error))
             case .success(nil): completion(.success(nil))
-            case .success: history(room: room, cursor: cursor, limit: limit) { completion($0.map { $0 }) }
+            case .success(let user?):
+                roomAccess(room: room, username: user.username) { [self] result in
+                    switch result {
+                    case .failure(let error): completion(.failure(error))
+                    case .success(let access):
+                        guard let access, access.admits else {
+                            return completion(.success(TokenHistory(user: user, access: access, page: nil)))
+                        }
+                        history(room: room, cursor: cursor, limit: limit) { page in
+                            completion(page.map { TokenHistory(user: user, access: access, page: $0) })
+                        }
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ final class WaiterRegistry: Sendable {
     struct Waiter: Sendable {
         let ticket: WaitTicket
         let room: String
+        let member: String?                             // private/direct room: whose access to recheck on wake
         let after: Int64
         let limit: Int
         let onReady: Completion<HistoryPage>
@@ -48,7 +49,8 @@ final class WaiterRegistry: Sendable {
     var count: Int { state.withLock { $0.roomOf.count } }
 
     /// Registers a waiter for what follows `after`, or answers from the tail (then nothing is registered).
-    func register(room: String, after: Int64, limit: Int, onReady: @escaping Completion<HistoryPage>) -> Registration {
+    func register(room: String, member: String? = nil, after: Int64, limit: Int,
+                  onReady: @escaping Completion<HistoryPage>) -> Registration {
         state.withLock { s in
             // Field reads only: a copy of the Room would make the insertion below copy its waiter table.
             let lastSeq = s.rooms[room]?.lastSeq ?? -1
@@ -59,8 +61,8 @@ final class WaiterRegistry: Sendable {
             }
             let ticket = WaitTicket(id: s.nextID)
             s.nextID += 1
-            s.rooms[room, default: Room()].waiters[ticket.id] = Waiter(ticket: ticket, room: room, after: after,
-                                                                       limit: limit, onReady: onReady)
+            s.rooms[room, default: Room()].waiters[ticket.id] = Waiter(ticket: ticket, room: room, member: member,
+                                                                       after: after, limit: limit, onReady: onReady)
             s.roomOf[ticket.id] = room
             if lastSeq >= 0, after >= lastSeq { return .parked(ticket) }
             return .unknown(ticket)
@@ -138,6 +140,19 @@ final class WaiterRegistry: Sendable {
             s.rooms[key]!.tailBytes = 0
         }
         s.tailBytes = 0
+    }
+
+    /// Removes and returns the waiters of `room` registered for `member` (a username key; removal from a room).
+    func remove(room: String, member: String) -> [Waiter] {
+        state.withLock { s in
+            guard let r = s.rooms[room], !r.waiters.isEmpty else { return [] }
+            let gone = r.waiters.values.filter { $0.member.map(Validation.usernameKey) == member }
+            for waiter in gone {
+                s.rooms[room]!.waiters[waiter.ticket.id] = nil
+                s.roomOf[waiter.ticket.id] = nil
+            }
+            return gone
+        }
     }
 
     /// Every waiter, removed (shutdown).

@@ -27,16 +27,32 @@ public struct APISession: Codable, Sendable, Hashable {
     }
 }
 
-/// A room: `{"name","created_at","last_seq"}`.
+/// A room: `{"name","created_at","last_seq","visibility","joined","owner"}`, with `members` from GET /rooms/{name}.
+/// The v2 fields are optional so that a v1 server's rooms still decode.
 public struct APIRoom: Codable, Sendable, Hashable {
     public var name: String
     public var createdAt: String
     public var lastSeq: Int64
+    public var visibility: String?        // public, private or direct
+    public var joined: Bool?
+    public var owner: String?
+    public var members: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name
+        case name, visibility, joined, owner, members
         case createdAt = "created_at"
         case lastSeq = "last_seq"
+    }
+
+    public init(name: String, createdAt: String, lastSeq: Int64, visibility: String? = nil, joined: Bool? = nil,
+                owner: String? = nil, members: [String]? = nil) {
+        self.name = name
+        self.createdAt = createdAt
+        self.lastSeq = lastSeq
+        self.visibility = visibility
+        self.joined = joined
+        self.owner = owner
+        self.members = members
     }
 }
 
@@ -125,7 +141,12 @@ extension APISession: JSONLine {
 
 extension APIRoom: JSONLine {
     public var jsonLine: String {
-        "{\"name\":\(jsonString(name)),\"created_at\":\(jsonString(createdAt)),\"last_seq\":\(lastSeq)}"
+        var line = "{\"name\":\(jsonString(name)),\"created_at\":\(jsonString(createdAt)),\"last_seq\":\(lastSeq)"
+        if let visibility { line += ",\"visibility\":\(jsonString(visibility))" }
+        if let joined { line += ",\"joined\":\(joined)" }
+        if visibility != nil { line += ",\"owner\":\(owner.map(jsonString) ?? "null")" }
+        if let members { line += ",\"members\":[" + members.map(jsonString).joined(separator: ",") + "]" }
+        return line + "}"
     }
 }
 

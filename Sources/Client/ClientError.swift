@@ -32,7 +32,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .problem(let p): return p.description
         case .network(let why): return "network error: \(why)"
         case .badResponse(let why): return "unexpected answer from the server: \(why)"
-        case .invalidServerURL(let url): return "invalid server URL '\(url)' (expected http://HOST:PORT)"
+        case .invalidServerURL(let url): return "invalid server URL '\(url)' (expected http://HOST:PORT or https://HOST)"
         }
     }
 

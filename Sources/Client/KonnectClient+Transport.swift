@@ -5,7 +5,14 @@ import HTTP
 extension KonnectClient {
     struct UserEnvelope: Decodable { var user: APIUser }
     struct RoomEnvelope: Decodable { var room: APIRoom }
-    struct RoomsEnvelope: Decodable { var rooms: [APIRoom] }
+    struct RoomsEnvelope: Decodable {
+        var rooms: [APIRoom]
+        var hasMore: Bool?
+        enum CodingKeys: String, CodingKey {
+            case rooms
+            case hasMore = "has_more"
+        }
+    }
     struct MessageEnvelope: Decodable { var message: APIMessage }
 
     struct ProblemBody: Decodable {
@@ -58,6 +65,12 @@ extension KonnectClient {
                           title: title,
                           detail: parsed?.detail ?? "\(response.status) \(title)",
                           retryAfter: retryAfter)
+    }
+
+    /// One path segment percent-encoded (unreserved characters, `@` and `,` kept: `/rooms/@alice,bob`).
+    static func segment(_ value: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~@,")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
 
     /// `?a=b&c=d` with values percent-encoded (only unreserved characters are left as they are, RFC 3986 §2.3).

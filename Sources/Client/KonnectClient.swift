@@ -12,17 +12,29 @@ public final class KonnectClient {
     let httpClient: HTTPClient
 
     /// `timeout` bounds connecting and each answer; keep it above the long-poll `wait` (30 s by default).
-    public init(server: String, token: String? = nil, timeout: Double = 45) throws {
-        var base = server
-        while base.hasSuffix("/") { base.removeLast() }
-        guard base.hasPrefix("http://") else { throw ClientError.invalidServerURL(server) }
+    /// `server` is `http://` or `https://` with a host name or an IP literal; `tls` applies to https.
+    public init(server: String, token: String? = nil, timeout: Double = 45, tls: TLSClientOptions = TLSClientOptions()) throws {
+        guard let base = KonnectClient.normalize(server: server) else { throw ClientError.invalidServerURL(server) }
         do {
-            httpClient = try HTTPClient(url: base, timeout: timeout)
+            httpClient = try HTTPClient(url: base, timeout: timeout, tls: tls)
         } catch {
             throw ClientError.invalidServerURL(server)
         }
         self.server = base
         self.token = token
+    }
+
+    /// The server's canonical URL, which saved logins are keyed by: scheme and host lowercased, the scheme's
+    /// default port left out, no path (`HTTPS://Chat.Example.com:443/` → `https://chat.example.com`). Names and
+    /// addresses stay apart: `localhost` and `127.0.0.1` are two servers (a certificate names one of them).
+    /// A bare `host:port` means http, as curl reads it. Nil when it is no http(s) URL.
+    public static func normalize(server: String) -> String? {
+        var url = server
+        if !url.contains("://") { url = "http://" + url }
+        guard let (secure, host, port) = try? HTTPClient.parse(url: url) else { return nil }
+        let scheme = secure ? "https" : "http"
+        let hostText = host.contains(":") ? "[\(host.lowercased())]" : host.lowercased()
+        return port == (secure ? 443 : 80) ? "\(scheme)://\(hostText)" : "\(scheme)://\(hostText):\(port)"
     }
 
     deinit { httpClient.close() }
@@ -57,14 +69,43 @@ public final class KonnectClient {
 
     // MARK: Rooms
 
+    /// Every room the caller can see (public ones, and their private and direct ones), by name: all pages.
     public func rooms() throws -> [APIRoom] {
-        let answer: RoomsEnvelope = try call("GET", "/rooms")
-        return answer.rooms
+        var all: [APIRoom] = []
+        var after: String?
+        while true {
+            let query = after.map { Self.queryString([("after", $0)]) } ?? ""
+            let answer: RoomsEnvelope = try call("GET", "/rooms" + query)
+            all += answer.rooms
+            guard answer.hasMore == true, let last = answer.rooms.last?.name else { return all }
+            after = last
+        }
     }
 
-    public func createRoom(_ name: String) throws -> APIRoom {
-        let answer: RoomEnvelope = try call("POST", "/rooms", json: ["name": name])
+    /// Creates a room; `isPrivate` makes it visible to its members only.
+    public func createRoom(_ name: String, isPrivate: Bool = false) throws -> APIRoom {
+        var body = ["name": name]
+        if isPrivate { body["visibility"] = "private" }
+        let answer: RoomEnvelope = try call("POST", "/rooms", json: body)
         return answer.room
+    }
+
+    /// One room with its members (`@bob` for a direct room).
+    public func room(_ name: String) throws -> APIRoom {
+        let answer: RoomEnvelope = try call("GET", "/rooms/" + Self.segment(name))
+        return answer.room
+    }
+
+    /// Adds `username` to `room` (yourself: joins a public room). True when added, false when already a member.
+    @discardableResult
+    public func addMember(room: String, username: String) throws -> Bool {
+        _ = try exchange("PUT", "/rooms/\(Self.segment(room))/members/\(Self.segment(username))", body: nil)
+        return lastStatus == 201
+    }
+
+    /// Removes `username` from `room` (yourself: leaves it).
+    public func removeMember(room: String, username: String) throws {
+        _ = try exchange("DELETE", "/rooms/\(Self.segment(room))/members/\(Self.segment(username))", body: nil)
     }
 
     // MARK: Messages

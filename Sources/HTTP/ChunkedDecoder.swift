@@ -11,7 +11,17 @@ public enum ChunkedResult: Equatable, Sendable {
 /// only new ones next time) and appends chunk data to `body`. The decoder remembers where it is between calls.
 public struct ChunkedDecoder {
     enum State {
-        case size, sizeExtension, sizeLF, data, dataCR, dataLF, trailerStart, trailer, trailerLF, finalLF, done
+        case size, sizeLF, data, dataCR, dataLF, trailerStart, trailerName, trailer, trailerLF, finalLF, done
+        // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 §7.1.1)
+        case extSemicolon     // BWS before ";": only SP/HTAB or ";" may follow
+        case extNameStart     // after ";": BWS, then a token
+        case extName          // in chunk-ext-name
+        case extAfterName     // BWS after the name: "=" or ";" must follow
+        case extValueStart    // after "=": BWS, then a token or a quoted-string
+        case extToken         // in a token value
+        case extQuoted        // in a quoted-string (RFC 9110 §5.6.4)
+        case extQuotedPair    // after a backslash in it
+        case extAfterQuoted   // the closing quote seen
     }
     var state = State.size
     var digits = 0                // hex digits of the current chunk-size
@@ -40,16 +50,21 @@ public struct ChunkedDecoder {
                 } else {
                     if digits == 0 { return .error(status: 400) }
                     if total + chunkSize > limit { return .error(status: 413) }   // refuse before reading it
+                    lineBytes = 0
                     switch c {
                     case 13: state = .sizeLF
-                    case 59, 32, 9: state = .sizeExtension; lineBytes = 0   // ";" ext, or BWS before it (§7.1.1)
-                    default: return .error(status: 400)
+                    case 59: state = .extNameStart                   // ";" starts an extension
+                    case 32, 9: state = .extSemicolon                // BWS: an extension must follow, not CRLF
+                    default: return .error(status: 400)              // "1 junk", "1x"
                     }
                 }
                 p += 1
-            case .sizeExtension:
-                // chunk-ext: we ignore extensions but insist on visible text and a bounded length.
-                if c == 13 { state = .sizeLF } else if (c < 32 && c != 9) || c == 127 { return .error(status: 400) }
+            case .extSemicolon, .extNameStart, .extName, .extAfterName, .extValueStart, .extToken, .extQuoted,
+                 .extQuotedPair, .extAfterQuoted:
+                // Extensions are ignored, but must follow the grammar ("2;", "1 ", unbalanced quotes → 400) and
+                // stay within a bounded line.
+                guard let next = ChunkedDecoder.extensionStep(state, c) else { return .error(status: 400) }
+                state = next
                 lineBytes += 1
                 if lineBytes > ChunkedDecoder.maxLine { return .error(status: 400) }
                 p += 1
@@ -77,9 +92,15 @@ public struct ChunkedDecoder {
                 // RFC 9112 §7.1.2: trailer-section = *( field-line CRLF ), then CRLF. Trailers are discarded.
                 if c == 13 { state = .finalLF } else if c == 32 || c == 9 || !RequestParser.isToken(c) {
                     return .error(status: 400)
-                } else { state = .trailer; lineBytes = 0 }
+                } else { state = .trailerName; lineBytes = 0 }
                 p += 1
                 trailerBytes += 1
+            case .trailerName:
+                // field-name ":" (RFC 9112 §5.1): a trailer line without a colon is malformed.
+                if c == 58 { state = .trailer } else if !RequestParser.isToken(c) { return .error(status: 400) }
+                p += 1
+                trailerBytes += 1
+                if trailerBytes > ChunkedDecoder.maxTrailer { return .error(status: 431) }
             case .trailer:
                 if c == 13 { state = .trailerLF } else if (c < 32 && c != 9) || c == 127 { return .error(status: 400) }
                 p += 1
@@ -98,6 +119,39 @@ public struct ChunkedDecoder {
             }
         }
         return .incomplete(consumed: p)
+    }
+
+    /// The state after byte `c` inside a chunk extension, or nil when the grammar does not allow it there.
+    /// A CR ends the line only where a whole extension (name, or name=value) is complete.
+    static func extensionStep(_ state: State, _ c: UInt8) -> State? {
+        let blank = c == 32 || c == 9
+        switch state {
+        case .extSemicolon:
+            return blank ? .extSemicolon : c == 59 ? .extNameStart : nil
+        case .extNameStart:
+            return blank ? .extNameStart : RequestParser.isToken(c) ? .extName : nil
+        case .extName:
+            if RequestParser.isToken(c) { return .extName }
+            return blank ? .extAfterName : c == 61 ? .extValueStart : c == 59 ? .extNameStart : c == 13 ? .sizeLF : nil
+        case .extAfterName:
+            return blank ? .extAfterName : c == 61 ? .extValueStart : c == 59 ? .extNameStart : nil
+        case .extValueStart:
+            return blank ? .extValueStart : c == 34 ? .extQuoted : RequestParser.isToken(c) ? .extToken : nil
+        case .extToken:
+            if RequestParser.isToken(c) { return .extToken }
+            return blank ? .extSemicolon : c == 59 ? .extNameStart : c == 13 ? .sizeLF : nil
+        case .extQuoted:
+            // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text; a CR here is an unbalanced quote.
+            if c == 34 { return .extAfterQuoted }
+            if c == 92 { return .extQuotedPair }
+            return c == 9 || (c >= 32 && c != 127) ? .extQuoted : nil
+        case .extQuotedPair:
+            return c == 9 || (c >= 32 && c != 127) ? .extQuoted : nil
+        case .extAfterQuoted:
+            return blank ? .extSemicolon : c == 59 ? .extNameStart : c == 13 ? .sizeLF : nil
+        default:
+            return nil
+        }
     }
 
     @inline(__always)

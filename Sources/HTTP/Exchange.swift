@@ -60,6 +60,7 @@ final class Exchange: Responder, @unchecked Sendable {
         connection.context.server.parkedCount.add(1, ordering: .relaxed)
         if connection.conn.peerClosed || connection.conn.isClosed {
             cancel()
+            connection.close()   // a half-closed client's parked request gets no answer: nothing more is owed
         } else if connection.context.stopping {
             fireDeadline()                       // shutting down: answer at once (contract: Responder.park)
         } else {

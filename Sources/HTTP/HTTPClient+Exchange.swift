@@ -8,7 +8,13 @@ extension HTTPClient {
     func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
         let deadline = monotonicNanos() &+ nanos(timeout)
         if fd < 0 {
-            do { fd = try Socket.connect(host: host, port: port, timeout: timeout) } catch { throw HTTPClientError("\(error)") }
+            do {
+                fd = try Socket.connect(host: host, port: port, timeout: timeout)
+                if let tls { stream = try TLSClientStream(fd: fd, host: host, options: tls, deadline: deadline) }
+            } catch {
+                close()
+                throw HTTPClientError("\(error)")
+            }
             buffer.removeAll()
         }
         var out: [UInt8] = []
@@ -16,7 +22,8 @@ extension HTTPClient {
         out.append(contentsOf: Array("\(request.method) \(request.target) HTTP/1.1\r\n".utf8))
         if request.headers["Host"] == nil {
             let hostText = host.contains(":") ? "[\(host)]" : host
-            out.append(contentsOf: Array("Host: \(hostText):\(port)\r\n".utf8))
+            let defaultPort = port == (tls == nil ? 80 : 443)
+            out.append(contentsOf: Array("Host: \(hostText)\(defaultPort ? "" : ":\(port)")\r\n".utf8))
         }
         for field in request.headers where field.name.lowercased() != "content-length" {
             out.append(contentsOf: Array("\(field.name): \(field.value)\r\n".utf8))
@@ -27,7 +34,7 @@ extension HTTPClient {
         out.append(contentsOf: [13, 10])
         out.append(contentsOf: request.body)
         do {
-            try out.withUnsafeBytes { try Socket.writeAll(fd, $0, until: deadline) }
+            try out.withUnsafeBytes { try writeAll($0, until: deadline) }
         } catch {
             throw ReusedConnectionClosed(description: "\(error)")
         }
@@ -99,7 +106,7 @@ extension HTTPClient {
             return body
         }
         // No length: the body runs to the end of the connection (RFC 9112 §6.3 rule 8).
-        while try Socket.readSome(fd, into: &buffer, until: deadline) > 0 {}
+        while try readSome(until: deadline) > 0 {}
         let body = buffer
         close()
         return body
@@ -111,12 +118,21 @@ extension HTTPClient {
             if let r = ready(buffer) { return r }
             if !buffer.isEmpty { sawBytes = true }
             let n: Int
-            do { n = try Socket.readSome(fd, into: &buffer, until: deadline) } catch let e as SystemError where e.errno == 104 {
+            do { n = try readSome(until: deadline) } catch let e as SystemError where e.errno == 104 {
                 n = 0   // ECONNRESET counts as closed
             }
             if n == 0 { return nil }
             sawBytes = true
         }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, until deadline: UInt64) throws {
+        if let stream { try stream.writeAll(bytes, until: deadline) } else { try Socket.writeAll(fd, bytes, until: deadline) }
+    }
+
+    private func readSome(until deadline: UInt64) throws -> Int {
+        if let stream { return try stream.readSome(into: &buffer, until: deadline) }
+        return try Socket.readSome(fd, into: &buffer, until: deadline)
     }
 
     static func findHeadEnd(_ b: [UInt8]) -> Int? {

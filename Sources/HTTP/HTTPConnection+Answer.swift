@@ -6,6 +6,7 @@ extension HTTPConnection {
     func dispatch() {
         var req = request!
         request = nil
+        accountBody()                        // the handler owns the body now
         state = .head
         req.pathParameters = parameters
         if !requestKeepAlive || context.stopping { closeAfterWrites = true }
@@ -43,6 +44,7 @@ extension HTTPConnection {
         let exchange = Exchange(connection: self, method: request?.method ?? "", path: request?.path ?? "", route: nil,
                                 isHead: false, keepAlive: false, versionMinor: 1, started: context.loop.now)
         request = nil
+        accountBody()
         state = .head
         closeAfterWrites = true
         exchanges.append(exchange)
@@ -59,13 +61,19 @@ extension HTTPConnection {
     }
 
     /// Serializes every answered exchange at the front of the queue: answers leave strictly in request order.
+    /// Back-pressure before an answer is queued (issue 13 item 1): while a large body is still being sent, or the
+    /// output buffer holds more than `maxBufferedOutput`, later answers wait in `exchanges` (their bodies are the
+    /// handlers' arrays, often a shared cached page) and are serialized as the socket drains (`finishRound`).
     func writeAnswered() {
         var written = 0
-        while written < exchanges.count, let response = exchanges[written].response {
+        while written < exchanges.count, let response = exchanges[written].response,
+              !conn.hasTail, conn.output.readableBytes <= HTTPConnection.maxBufferedOutput {
             let exchange = exchanges[written]
             let close = !exchange.keepAlive || (context.stopping && written == exchanges.count - 1)
+            let tail = ResponseWriter.sendsBodyAsTail(response, isHead: exchange.isHead)
             ResponseWriter.write(response, to: &conn.output, isHead: exchange.isHead, close: close,
-                                 versionMinor: exchange.versionMinor, date: context.date)
+                                 versionMinor: exchange.versionMinor, date: context.date, includeBody: !tail)
+            if tail { conn.sendTail(response.body) }
             if let onRequest = context.server.onRequest {
                 let seconds = Double(monotonicNanos() &- exchange.started) / 1e9
                 onRequest(RequestRecord(method: exchange.method, path: exchange.path, route: exchange.route,
@@ -84,15 +92,32 @@ extension HTTPConnection {
     /// After reading or answering: write now, then close, linger, resume reading or re-arm timers as the state says.
     func finishRound() {
         guard !conn.isClosed else { return }
-        if conn.hasPendingOutput {
-            switch conn.flush() {
-            case .failed: close(); return
-            case .pending: setDeadline(context.idleDeadline); return
-            case .done: break
+        while true {
+            if conn.hasPendingOutput {
+                switch conn.flush() {
+                case .failed: close(); return
+                case .pending: outputPending(); return
+                case .done: break
+                }
             }
+            // Answers held back while the output was full go out now, in order.
+            guard let first = exchanges.first, first.response != nil else { break }
+            writeAnswered()
         }
+        account()
         if closeAfterWrites {
             if exchanges.isEmpty { linger() }
+            return
+        }
+        if conn.peerClosed {
+            // Half-closed client: answer the complete requests it left in the input, then close. A partial request
+            // left over can never complete.
+            if exchanges.count < HTTPConnection.maxPipelined, !conn.input.isEmpty, case .head = state {
+                let before = conn.input.readableBytes
+                process()
+                if conn.input.readableBytes != before { finishRound(); return }
+            }
+            if exchanges.isEmpty { close() }
             return
         }
         if conn.input.isEmpty { conn.input.free() }
@@ -103,6 +128,37 @@ extension HTTPConnection {
         if exchanges.isEmpty, case .head = state {
             if context.stopping && !headStarted { close(); return }
             if !headStarted { setDeadline(context.idleDeadline) }
+        }
+    }
+
+    /// The socket is full and output waits: the idle clock runs (moved by write progress, `timerFired`), and past
+    /// the server-wide budget a connection holding a full buffer it cannot send is closed (issue 13 item 1).
+    func outputPending() {
+        setDeadline(context.idleDeadline)
+        account()
+        let server = context.server
+        if (accounted >= HTTPConnection.maxBufferedOutput
+                && server.queuedOutput.load(ordering: .relaxed) > context.configuration.maxQueuedOutput)
+            || (heldAccounted >= 1 << 20
+                && server.heldAnswers.load(ordering: .relaxed) > context.configuration.maxHeldAnswerBytes) {
+            server.budgetCloses.add(1, ordering: .relaxed)
+            close()
+        }
+    }
+
+    /// Keeps the server-wide counts up to date: output buffer bytes (allocated capacity: what RSS pays), and the
+    /// bodies of answers waiting to be sent (a large body being sent from its array, answers held behind it).
+    func account() {
+        let now = conn.isClosed ? 0 : conn.output.capacity
+        if now != accounted {
+            context.server.queuedOutput.add(now - accounted, ordering: .relaxed)
+            accounted = now
+        }
+        var held = conn.isClosed ? 0 : conn.tailRemaining
+        if !conn.isClosed { for exchange in exchanges { held += exchange.response?.body.count ?? 0 } }
+        if held != heldAccounted {
+            context.server.heldAnswers.add(held - heldAccounted, ordering: .relaxed)
+            heldAccounted = held
         }
     }
 
@@ -125,9 +181,11 @@ extension HTTPConnection {
         exchanges.removeAll()
         for exchange in pending where exchange.parked { exchange.cancel() }
         request = nil
+        accountBody()
         timer?.cancel()
         timer = nil
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)
         conn.close()
+        account()
     }
 }

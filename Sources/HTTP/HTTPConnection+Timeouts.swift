@@ -1,4 +1,5 @@
-// Connection timeouts: head (10 s from the first byte, or from accept), idle keep-alive (60 s), slow readers.
+// Connection timeouts: head (10 s from the first byte, or from accept), body (10 s without progress), idle
+// keep-alive (60 s), slow readers (60 s without write progress).
 import Transport
 
 extension HTTPConnection {
@@ -20,6 +21,21 @@ extension HTTPConnection {
         timer = nil
         guard !conn.isClosed, deadline != 0 else { return }
         if deadline <= context.loop.now {
+            // A slow but steady reader is not cut mid-answer: each write that sends bytes moves the idle deadline
+            // (issue 13 item 6); only `idleTimeout` without progress ends it. Checked here, lazily, not per write.
+            // Progress is a write that sent bytes, or the peer reading what the kernel already holds (SIOCOUTQ).
+            if conn.hasPendingOutput, case .head = state {
+                if conn.peerReadSinceLastCheck() {
+                    deadline = context.idleDeadline
+                    arm(deadline)
+                    return
+                }
+                if conn.lastWriteProgress &+ context.idleTimeout > context.loop.now {
+                    deadline = conn.lastWriteProgress &+ context.idleTimeout
+                    arm(deadline)
+                    return
+                }
+            }
             timedOut()
         } else if armedDeadline == 0 || deadline < armedDeadline {
             arm(deadline)
@@ -28,9 +44,15 @@ extension HTTPConnection {
 
     /// A head that is too slow gets 408 (best effort) and the connection closes; idle and lingering ones just close.
     func timedOut() {
-        if case .head = state, headStarted, exchanges.isEmpty, !conn.hasPendingOutput {
+        var what: String? = nil
+        switch state {
+        case .head where headStarted: what = "head"
+        case .body, .chunked: what = "body"   // issue 13 item 2: a body without progress for the head timeout
+        default: break
+        }
+        if let what, exchanges.isEmpty, !conn.hasPendingOutput {
             closeAfterWrites = true
-            ResponseWriter.write(.problem(status: 408, code: "request_timeout", detail: "the request head took too long"),
+            ResponseWriter.write(.problem(status: 408, code: "request_timeout", detail: "the request \(what) took too long"),
                                  to: &conn.output, isHead: false, close: true, versionMinor: 1, date: context.date)
             _ = conn.flush()
         }

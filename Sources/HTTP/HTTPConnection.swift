@@ -34,8 +34,17 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     var armedDeadline: UInt64 = 0          // the deadline of our one timer entry (lazy re-arming)
     var timer: LoopTimer?                  // that entry; cancelled on close so closed connections leave none
 
+    var accounted = 0                      // output capacity counted in the server's `queuedOutput`
+    var lingered = 0                       // bytes discarded while lingering (bounded)
+    var heldAccounted = 0                  // answer bodies waiting to be sent, counted in the server's `heldAnswers`
+    var bodyAccounted = 0                  // request body capacity counted in the server's `bufferedBodies`
+
     static let maxPipelined = 16           // parsed but unanswered requests before reading pauses
-    static let maxBufferedOutput = 1 << 20 // queued output before reading pauses
+    /// Output queued before reading and serializing pause (issue 13 item 1). 256 KiB: a few socket send buffers'
+    /// worth, so a client that reads keeps the pipe full, while one that never reads holds at most this plus one
+    /// answer's head (large bodies are sent from their own storage, not copied).
+    static let maxBufferedOutput = 256 * 1024
+    static let maxLingerBytes = 1 << 20    // discarded after an early answer before the connection is cut
 
     init(conn: Connection, context: ServerLoop, remoteAddress: String) {
         self.conn = conn
@@ -48,7 +57,10 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
 
     func connectionReadable(_ connection: Connection) {
         if case .lingering = state {
+            // Lingering close, as nginx's: discard for a bounded time (`linger`) and size, then cut.
+            lingered += conn.input.readableBytes
             conn.input.free()
+            if lingered > HTTPConnection.maxLingerBytes { close() }
             return
         }
         if closeAfterWrites {
@@ -60,8 +72,15 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
     }
 
     func connectionPeerClosed(_ connection: Connection) {
-        // A hang-up cancels parked requests at once (Responder.park contract); nothing more can be answered.
-        close()   // cancels parked exchanges
+        // A hang-up cancels parked requests at once (Responder.park contract). But EOF alone may be a half-close
+        // (`shutdown(SHUT_WR)`, `nc -N`, some proxies): the client still reads, so requests it sent are answered
+        // and the connection closes once they are written (issue 13 item 5; RFC 9112 §9.6).
+        if conn.peerGone || context.stopping || exchanges.contains(where: { $0.parked }) {
+            close()   // cancels parked exchanges
+            return
+        }
+        if case .lingering = state { close(); return }
+        finishRound()   // answers what is buffered; closes when nothing more is owed
     }
 
     func connectionDrained(_ connection: Connection) {
@@ -75,7 +94,8 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         inProcess = true
         defer { inProcess = false }
         while !closeAfterWrites && !conn.isClosed {
-            if exchanges.count >= HTTPConnection.maxPipelined || conn.output.readableBytes > HTTPConnection.maxBufferedOutput {
+            if exchanges.count >= HTTPConnection.maxPipelined || conn.hasTail
+                || conn.output.readableBytes > HTTPConnection.maxBufferedOutput {
                 conn.setReading(false)        // resumes in finishRound once answers drain
                 return
             }
@@ -100,11 +120,20 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
                 let n = Swift.min(bytes.count, remaining)
                 request!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
                 conn.input.consume(n)
-                if n == remaining { dispatch() } else { state = .body(remaining: remaining - n); return }
+                accountBody()
+                if n == remaining { dispatch() } else {
+                    state = .body(remaining: remaining - n)
+                    setDeadline(context.headDeadline)   // body progress timeout: moved by each read that brings bytes
+                    return
+                }
             case .chunked:
                 if bytes.count == 0 { return }
                 switch chunkedDecoder.decode(bytes, limit: bodyLimit, into: &request!.body) {
-                case .incomplete(let consumed): conn.input.consume(consumed); return
+                case .incomplete(let consumed):
+                    conn.input.consume(consumed)
+                    accountBody()
+                    setDeadline(context.headDeadline)   // body progress timeout
+                    return
                 case .error(let status): reject(status: status); return
                 case .complete(let consumed): conn.input.consume(consumed); dispatch()
                 }
@@ -130,20 +159,35 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         requestKeepAlive = head.keepAlive
         let hasBody = head.chunked || (head.contentLength ?? 0) > 0
         var early: HTTPResponse? = nil
-        switch context.router.match(method: req.method, path: req.path) {
-        case .found(let r, let p):
-            route = r
-            parameters = p
-            bodyLimit = r.bodyLimit
-        case .notFound:
-            early = Router.notFoundResponse(path: req.path)
-        case .methodNotAllowed(let allow):
-            early = Router.methodNotAllowedResponse(method: req.method, allow: allow)
+        if req.target == "*" {
+            // RFC 9112 §3.2.4: the asterisk form is for OPTIONS only, about the server as a whole (RFC 9110 §9.3.7).
+            early = req.method == "OPTIONS"
+                ? HTTPResponse(status: 204, headers: HTTPHeaders([("Allow", context.router.allowedMethods)]))
+                : .problem(status: 400, code: "bad_request", detail: "the asterisk form is for OPTIONS only")
+        } else {
+            switch context.router.match(method: req.method, path: req.path) {
+            case .found(let r, let p):
+                route = r
+                parameters = p
+                bodyLimit = r.bodyLimit
+            case .notFound:
+                early = Router.notFoundResponse(path: req.path)
+            case .methodNotAllowed(let allow):
+                early = Router.methodNotAllowedResponse(method: req.method, allow: allow)
+            }
         }
         if head.expectUnknown {
             early = .problem(status: 417, code: "expectation_failed", detail: "only 100-continue is supported")
         } else if let length = head.contentLength, length > bodyLimit {
             early = .problem(status: 413, code: "payload_too_large", detail: "request body over \(bodyLimit) bytes")
+        } else if early == nil, hasBody, let check = context.router.headCheck, let answer = check(route!, req) {
+            // Before reading a body: a request its route will refuse anyway (e.g. 401, no credentials) does not get
+            // to make us buffer one (issue 13 item 2).
+            early = answer
+        } else if early == nil, hasBody,
+                  context.server.bufferedBodies.load(ordering: .relaxed) > context.configuration.maxBufferedBodies {
+            early = .problem(status: 503, code: "unavailable", detail: "too many request bodies in progress, try again",
+                             headers: HTTPHeaders([("Retry-After", "1")]))
         }
         if let early {
             // Answer without reading the body; a body we did not read makes the connection unusable, so close.
@@ -154,7 +198,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         if !hasBody { dispatch(); return }
         // RFC 9110 §10.1.1: send 100 Continue only when we want the body (route found, within limits), only to
         // HTTP/1.1, and only when no earlier answer is still owed (interim responses must not overtake them).
-        if head.expectContinue && head.versionMinor == 1 && conn.input.isEmpty && exchanges.isEmpty {
+        if head.expectContinue && head.versionMinor == 1 && conn.input.isEmpty && exchanges.isEmpty && !conn.hasTail {
             conn.output.append("HTTP/1.1 100 Continue\r\n\r\n" as StaticString)
         }
         if head.chunked {
@@ -162,8 +206,21 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             state = .chunked
         } else {
             state = .body(remaining: head.contentLength!)
+            // Exactly what is declared (within the route's limit), counted in the budget from now: heads that all
+            // arrive before their bodies must not all be admitted.
+            request!.body.reserveCapacity(head.contentLength!)
+            accountBody()
         }
-        setDeadline(context.idleDeadline)
+        setDeadline(context.headDeadline)   // a body gets the head timeout between reads that bring bytes
+    }
+
+    /// Keeps the server-wide count of request body bytes being received up to date (0 once the request is gone).
+    func accountBody() {
+        let now = request?.body.capacity ?? 0
+        if now != bodyAccounted {
+            context.server.bufferedBodies.add(now - bodyAccounted, ordering: .relaxed)
+            bodyAccounted = now
+        }
     }
 
     /// The request value handed to handlers: strings are made once here, from the parser's offsets.

@@ -13,6 +13,18 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Double = 60          // seconds a keep-alive connection may sit idle
     public var maxConnections: Int = 19_000      // past this, new connections get 503 + Retry-After and close
     public var shutdownGrace: Double = 10        // seconds in-flight requests get to finish on shutdown
+    /// Output buffered for clients, all connections (issue 13 item 1). Past it, a connection that cannot send a full
+    /// buffer (256 KiB) is closed when it next queues. 32 MiB: the hostile-client aim is under 64 MB of RSS growth.
+    public var maxQueuedOutput: Int = 32 << 20
+    /// Request bodies being received, all connections. Past it, a new request with a body gets 503 with Retry-After
+    /// before its body is read (3,000 authenticated clients each stalling a 64 KiB body would hold 192 MB).
+    public var maxBufferedBodies: Int = 32 << 20
+    /// Bodies of answers waiting to be sent, all connections, counted per connection even when shared (a cached
+    /// page sent to many clients): the arrays are the handlers', not copies, so this bound is loose and generous.
+    /// Past it, a connection holding 1 MiB or more of answers it cannot send is closed.
+    public var maxHeldAnswerBytes: Int = 256 << 20
+    /// HTTPS on every connection (`konnect serve --tls-cert --tls-key`); nil: plain HTTP.
+    public var tls: TLSServerContext?
 
     public init() {}
 }
@@ -37,6 +49,10 @@ public final class HTTPServer: @unchecked Sendable {
     var boundPort = 0
     let openCount = Atomic<Int>(0)          // open connections, all loops (the limit is global)
     let parkedCount = Atomic<Int>(0)        // parked requests, all loops
+    let queuedOutput = Atomic<Int>(0)       // output buffer bytes allocated, all connections
+    let budgetCloses = Atomic<Int>(0)       // connections closed for holding output past the budget
+    let bufferedBodies = Atomic<Int>(0)     // capacity of request bodies being received, all connections
+    let heldAnswers = Atomic<Int>(0)        // answer bodies waiting to be sent, all connections (shared ones per use)
     let shutdownStarted = Atomic<Bool>(false)
     let joinState = Locked<Bool>(false)     // true once every loop thread has been joined
 
@@ -69,6 +85,7 @@ public final class HTTPServer: @unchecked Sendable {
             throw error
         }
         loops = created
+        loops[0].loop.execute { [unowned(unsafe) context = loops[0]] in context.startTrimming() }
         for context in loops { context.loop.startThread() }
     }
 
@@ -78,6 +95,13 @@ public final class HTTPServer: @unchecked Sendable {
     /// Connections currently open, and requests currently parked (for /metrics).
     public var openConnections: Int { openCount.load(ordering: .relaxed) }
     public var parkedRequests: Int { parkedCount.load(ordering: .relaxed) }
+    /// Output buffer bytes held for clients, and connections closed for holding too much past the budget.
+    public var queuedOutputBytes: Int { queuedOutput.load(ordering: .relaxed) }
+    public var outputBudgetCloses: Int { budgetCloses.load(ordering: .relaxed) }
+    /// Bytes of request bodies being received (not yet handed to a handler).
+    public var bufferedBodyBytes: Int { bufferedBodies.load(ordering: .relaxed) }
+    /// Bytes of answer bodies waiting to be sent (counted per connection, even when shared).
+    public var heldAnswerBytes: Int { heldAnswers.load(ordering: .relaxed) }
 
     /// Graceful: stop accepting, answer parked requests at once (their deadline response), let in-flight requests
     /// finish (up to `shutdownGrace`), close, and return when every loop has stopped. Safe from any thread, once.

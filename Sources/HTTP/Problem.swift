@@ -4,7 +4,7 @@ extension HTTPResponse {
     /// `{"type":"about:blank","title":…,"status":…,"detail":…,"code":…}` as `application/problem+json`.
     public static func problem(status: Int, code: String, detail: String, headers extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         let body = "{\"type\":\"about:blank\",\"title\":\(jsonString(HTTPStatus.reason(status))),\"status\":\(status),"
-            + "\"detail\":\(jsonString(detail)),\"code\":\(jsonString(code))}"
+            + "\"detail\":\(jsonString(detail)),\"code\":\(jsonString(code))}\n"   // ends in a newline, as every JSON answer
         var headers = HTTPHeaders([("Content-Type", "application/problem+json"), ("Cache-Control", "no-store")])
         for field in extra { headers.set(field.name, field.value) }
         return HTTPResponse(status: status, headers: headers, body: Array(body.utf8))

@@ -30,8 +30,10 @@ extension RequestParser {
         // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), then CRLF.
         guard end - p >= 10, b[p] == 72, b[p + 1] == 84, b[p + 2] == 84, b[p + 3] == 80, b[p + 4] == 47,
               isDigit(b[p + 5]), b[p + 6] == 46, isDigit(b[p + 7]), b[p + 8] == 13, b[p + 9] == 10 else { return 400 }
-        if b[p + 5] != 49 || b[p + 7] > 49 { return 505 }   // only HTTP/1.0 and HTTP/1.1
-        head.versionMinor = Int(b[p + 7] - 48)
+        // Only major version 1. RFC 9110 §2.5: a higher minor version (HTTP/1.2) is handled as the highest minor
+        // version we implement, HTTP/1.1 (issue 13 item 12).
+        if b[p + 5] != 49 { return 505 }
+        head.versionMinor = b[p + 7] == 48 ? 0 : 1
         scanned = p + 10       // reused as the field cursor by parseFields
         return nil
     }

@@ -54,7 +54,22 @@ public final class Router: Sendable {
     public private(set) nonisolated(unsafe) var routes: [Route] = []
     public let defaultBodyLimit: Int
 
+    /// Called on the event loop when a request head for `route` arrives with a body, before the body is read: an
+    /// answer (e.g. 401 for a route that needs credentials the head lacks) is sent at once and the body is never
+    /// buffered (issue 13 item 2). Keeps HTTP ignorant of what a route needs. Set before the server starts; must
+    /// be cheap and must not block (it runs on the loop thread).
+    public nonisolated(unsafe) var headCheck: (@Sendable (Route, HTTPRequest) -> HTTPResponse?)? = nil
+
     public init(defaultBodyLimit: Int = 64 * 1024) { self.defaultBodyLimit = defaultBodyLimit }
+
+    /// The `Allow` value of `OPTIONS *`: every method some route takes, HEAD with GET, and OPTIONS.
+    var allowedMethods: String {
+        var methods: [String] = []
+        for route in routes where !methods.contains(route.method) { methods.append(route.method) }
+        if methods.contains("GET") && !methods.contains("HEAD") { methods.append("HEAD") }
+        if !methods.contains("OPTIONS") { methods.append("OPTIONS") }
+        return methods.joined(separator: ", ")
+    }
 
     /// Registers a route. Call only before the server starts.
     public func add(_ method: String, _ pattern: String, bodyLimit: Int? = nil, _ handler: @escaping HTTPHandler) {

@@ -13,6 +13,7 @@ final class ServerLoop: @unchecked Sendable {
     var listener: Listener?
     var connections: [HTTPConnection] = []  // open connections; each knows its slot for O(1) removal
     var stopping = false                    // shutdown began: no new requests, close when answered
+    var heldHighWater = 0                   // most output + body bytes held since the last malloc_trim (loop 0)
 
     init(loop: EventLoop, server: HTTPServer) {
         self.loop = loop
@@ -27,6 +28,11 @@ final class ServerLoop: @unchecked Sendable {
     func accepted(_ fd: Int32, _ peer: SocketAddress) {
         let conn = Connection(fd: fd, loop: loop)
         Socket.setNoDelay(fd)
+        if let tls = configuration.tls {
+            // The handshake runs inside the connection's first reads, on this loop like any other I/O.
+            guard let session = try? TLSSession(context: tls, fd: fd) else { Socket.close(fd); return }
+            conn.tls = session
+        }
         let http = HTTPConnection(conn: conn, context: self, remoteAddress: peer.ipString)
         conn.delegate = http
         do { try conn.start() } catch { conn.close(); return }
@@ -39,6 +45,23 @@ final class ServerLoop: @unchecked Sendable {
         http.slot = connections.count
         connections.append(http)
         http.setDeadline(headDeadline)   // a silent client is cut off too
+    }
+
+    /// Once a second on loop 0: when the output and request-body bytes held for clients fell by 4 MiB or more since
+    /// their high-water mark, `malloc_trim(0)`. glibc keeps freed heap pages otherwise (issue 13: 338 MB still
+    /// held after the never-reading clients left; slow bodies left +15 MB for good).
+    func startTrimming() {
+        _ = loop.schedule(after: 1) { [weak self] in
+            guard let self, !self.stopping else { return }
+            let held = self.server.queuedOutput.load(ordering: .relaxed) + self.server.bufferedBodies.load(ordering: .relaxed)
+            if held > self.heldHighWater {
+                self.heldHighWater = held
+            } else if self.heldHighWater - held >= 4 << 20 {
+                Memory.trim()
+                self.heldHighWater = held
+            }
+            self.startTrimming()
+        }
     }
 
     /// Deadlines counted from the current loop wake-up.

@@ -15,6 +15,7 @@ final class SQLiteBatch {
         let id: Int64
         let createdAt: Int64
         var lastSeq: Int64
+        var lastCreatedAt: Int64 = .min       // the newest message's created_at (ms): a later post is never earlier
         var messages: [Message] = []
         init(id: Int64, createdAt: Int64, lastSeq: Int64) {
             self.id = id
@@ -45,8 +46,12 @@ final class SQLiteBatch {
                 return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original)) : .failure(.idempotencyKeyReused(key))
             }
         }
+        // created_at never goes backwards within a room (issue 12): posts taken at once on several threads or
+        // instances commit in seq order, not in the order their clocks were read.
+        let createdAt = Timestamp(milliseconds: max(request.at.milliseconds, room.lastCreatedAt))
+        room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: nextMessageID(request.at), room: request.room, seq: room.lastSeq + 1,
-                              user: request.user, text: request.text, createdAt: request.at, clientID: request.clientID)
+                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID)
         try db.run(SQL.insertMessage, [.int(room.id), .int(message.seq), .text(message.id), .text(message.user),
                                        .text(message.text), .int(message.createdAt.milliseconds),
                                        .optionalText(message.clientID)])
@@ -75,6 +80,9 @@ final class SQLiteBatch {
         guard let state = try db.query(SQL.roomByName, [.text(name)], row: { row in
             RoomState(id: row.int(0), createdAt: row.int(1), lastSeq: row.int(2))
         }).first else { return nil }
+        if state.lastSeq > 0 {
+            state.lastCreatedAt = try db.query(SQL.messageCreatedAt, [.int(state.id), .int(state.lastSeq)]) { $0.int(0) }.first ?? .min
+        }
         rooms[name] = state
         order.append(name)
         return state

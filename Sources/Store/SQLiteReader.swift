@@ -19,6 +19,12 @@ import CSQLite
 ///   so a room whose `last_seq` did not move has exactly the messages it had, and every page of it (any cursor)
 ///   is unchanged. Each room's pages are rechecked against `last_seq` on first use after the version moved
 ///   (`epoch`); anything else (edits, deletes, renames) bumps the `history` generation, which drops all pages.
+/// - room access (schema v5): each (room, user) pair asked — whether the room exists, its visibility and owner,
+///   and whether the user is a member — is kept until the `members` generation moves; triggers bump it on any
+///   membership added or removed and any room created, removed or changed other than by a post. A member removed
+///   on another instance is therefore refused here from their next request, and no request pays a query for
+///   its membership check once its pair is known. Absent rooms are kept too (a room's creation bumps), so a name
+///   never created and a room that does not admit the caller cost the same: one lookup in this map.
 /// A logout elsewhere therefore fails the token on the next request here, and a post elsewhere is in the next
 /// page (../shared/API.md: "that token fails with 401 from then on, on every server instance"). What is cached
 /// or rechecked was read after the check that validated it, so it is never older than that check.
@@ -28,17 +34,20 @@ final class SQLiteReader: @unchecked Sendable {
     private var dataVersion: Int64?                 // nil: nothing checked yet, the cache is empty
     private var tokenGeneration: Int64?             // nil: unknown, so what is cached goes at the next change
     private var historyGeneration: Int64?
+    private var membersGeneration: Int64?
     private var epoch = 0                           // moves with dataVersion; rooms checked in an older one recheck
     private var walIndex: WALIndexHeader?           // nil: not in WAL mode (or no -shm yet); always the full check
     private var checkedHeader: WALIndexHeader.Snapshot?   // read just before the last full check
     private var tokens: [TokenKey: TokenEntry] = [:]
+    private var access: [AccessKey: RoomAccess?] = [:]   // nil value: no such room
     private var rooms: [String: RoomPages] = [:]
     private var pageCount = 0
     private var pageBytes = 0                       // rough size of all pages (text bytes plus per-message overhead)
     private(set) var tokenHits = 0                  // answers served from the cache (tests check it is used)
     private(set) var pageHits = 0
+    private(set) var accessHits = 0
     private(set) var quickChecks = 0                // revalidations settled by the WAL-index header alone
-    var hits: Int { tokenHits + pageHits }
+    var hits: Int { tokenHits + pageHits + accessHits }
 
     /// One room's cached pages, all read while the room's last_seq was `lastSeq`.
     struct RoomPages {
@@ -51,12 +60,18 @@ final class SQLiteReader: @unchecked Sendable {
     /// Bounds per connection (there are about as many readers as event loops). When one is exceeded that map is
     /// dropped whole: cheap, rare, and no bookkeeping on the hot path.
     static let maxTokens = 4096
+    static let maxAccess = 8192
     static let maxPages = 256
     static let maxPageBytes = 4 << 20
 
     struct TokenEntry {
         let user: User
         let expiresAt: Int64
+    }
+
+    struct AccessKey: Hashable {
+        let room: String
+        let username: String                        // as the caller passed it (the registered form, usually)
     }
 
     struct PageKey: Hashable {
@@ -113,7 +128,11 @@ final class SQLiteReader: @unchecked Sendable {
         if version == dataVersion { return }
         dataVersion = version
         epoch += 1
-        let tokenGen = generation(1), historyGen = generation(2)
+        let tokenGen = generation(1), historyGen = generation(2), membersGen = generation(3)
+        if membersGen == nil || membersGen != membersGeneration {
+            membersGeneration = membersGen
+            access.removeAll()
+        }
         if tokenGen == nil || tokenGen != tokenGeneration {
             tokenGeneration = tokenGen
             tokens.removeAll()
@@ -139,6 +158,20 @@ final class SQLiteReader: @unchecked Sendable {
     func remember(_ entry: TokenEntry, for key: TokenKey) {
         if tokens.count >= Self.maxTokens { tokens.removeAll() }
         tokens[key] = entry
+    }
+
+    // MARK: room access
+
+    /// `.some(nil)`: known to be absent; nil: not cached.
+    func access(_ key: AccessKey) -> RoomAccess?? {
+        guard let entry = access[key] else { return nil }
+        accessHits += 1
+        return .some(entry)
+    }
+
+    func remember(_ entry: RoomAccess?, for key: AccessKey) {
+        if access.count >= Self.maxAccess { access.removeAll() }
+        access[key] = .some(entry)
     }
 
     // MARK: history pages

@@ -83,18 +83,51 @@ enum SQLiteSchema {
         CREATE TRIGGER rooms_renamed AFTER UPDATE OF id, name ON rooms
             BEGIN UPDATE cache_generations SET history = history + 1; END;
         """,
+        // v5: rooms v2 (../shared/API.md "Rooms v2"). Rooms gain a visibility and an owner (rooms of v1 stay public,
+        // without one); memberships; every existing user joins `general`. The `members` generation is what the
+        // readers' access caches compare: triggers bump it on any membership change, any room created, removed
+        // or changed other than its last_seq (a post), and any user removed or renamed.
+        """
+        ALTER TABLE rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'
+            CHECK (visibility IN ('public', 'private', 'direct'));
+        ALTER TABLE rooms ADD COLUMN owner_id INTEGER REFERENCES users(id);
+        CREATE TABLE room_members (
+            room_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            PRIMARY KEY (room_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX room_members_user ON room_members (user_id, room_id);
+        INSERT INTO room_members (room_id, user_id) SELECT r.id, u.id FROM rooms r, users u WHERE r.name = 'general';
+        ALTER TABLE cache_generations ADD COLUMN members INTEGER NOT NULL DEFAULT 0;
+        CREATE TRIGGER room_members_inserted AFTER INSERT ON room_members
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER room_members_deleted AFTER DELETE ON room_members
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER room_members_updated AFTER UPDATE ON room_members
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER rooms_inserted AFTER INSERT ON rooms
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER rooms_deleted_members AFTER DELETE ON rooms
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER rooms_access_changed AFTER UPDATE OF id, name, visibility, owner_id ON rooms
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER users_deleted_members AFTER DELETE ON users
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        CREATE TRIGGER users_renamed AFTER UPDATE OF id, username, username_key ON users
+            BEGIN UPDATE cache_generations SET members = members + 1; END;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
 
     /// Brings the database up to `currentVersion`, one step per transaction. A database newer than this code
     /// is refused rather than guessed at.
-    static func migrate(_ db: SQLiteConnection) throws {
+    static func migrate(_ db: SQLiteConnection, to target: Int = currentVersion) throws {
         let version = try db.query("PRAGMA user_version", []) { Int($0.int(0)) }.first ?? 0
         guard version <= currentVersion else {
             throw SQLiteError(code: 0, message: "database schema v\(version) is newer than this server (v\(currentVersion))")
         }
-        for step in version..<currentVersion {
+        for step in version..<max(version, target) {
             try db.execute("BEGIN IMMEDIATE")
             do {
                 try db.execute(migrations[step])
@@ -121,7 +154,7 @@ enum SQL {
     /// the row is gone: then nothing is kept).
     static let cacheState = """
         SELECT (SELECT data_version FROM pragma_data_version), (SELECT tokens FROM cache_generations WHERE id = 1),
-            (SELECT history FROM cache_generations WHERE id = 1)
+            (SELECT history FROM cache_generations WHERE id = 1), (SELECT members FROM cache_generations WHERE id = 1)
         """
     static let roomLastSeq = "SELECT last_seq FROM rooms WHERE name = ?"
 
@@ -144,9 +177,46 @@ enum SQL {
     static let forgetLoginFailures = "DELETE FROM login_failures WHERE at < ?"  // bound to `since` + 1: at ≤ since
     static let clearLoginFailures = "DELETE FROM login_failures WHERE username_key = ? AND address = ?"
 
-    static let rooms = "SELECT name, created_at, last_seq FROM rooms ORDER BY name"
+    static let userID = "SELECT id FROM users WHERE username_key = ?"
+    /// Public rooms and the user's (?1: username_key) other ones, after ?2 by name, at most ?3.
+    static let roomsFor = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username, m.user_id IS NOT NULL
+        FROM rooms r
+        LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = (SELECT id FROM users WHERE username_key = ?1)
+        LEFT JOIN users o ON o.id = r.owner_id
+        WHERE (r.visibility = 'public' OR m.user_id IS NOT NULL) AND r.name > ?2
+        ORDER BY r.name LIMIT ?3
+        """
+    /// One room and whether ?2 (a username_key) is a member.
+    static let roomAccess = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username,
+            EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id
+                    AND m.user_id = (SELECT id FROM users WHERE username_key = ?2))
+        FROM rooms r LEFT JOIN users o ON o.id = r.owner_id WHERE r.name = ?1
+        """
+    static let roomMembers = """
+        SELECT u.username FROM room_members m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id
+        WHERE r.name = ? ORDER BY u.username_key
+        """
+    static let roomID = "SELECT id FROM rooms WHERE name = ?"
+    static let insertRoomOwned = """
+        INSERT INTO rooms (name, created_at, visibility, owner_id)
+        SELECT ?1, ?2, ?3, id FROM users WHERE username_key = ?4
+        ON CONFLICT (name) DO NOTHING
+        """
+    static let insertDirectRoom = """
+        INSERT INTO rooms (name, created_at, visibility) VALUES (?, ?, 'direct') ON CONFLICT (name) DO NOTHING
+        """
+    static let insertMember = "INSERT INTO room_members (room_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let deleteMember = "DELETE FROM room_members WHERE room_id = ? AND user_id = ?"
+    static let joinGeneral = """
+        INSERT INTO room_members (room_id, user_id)
+        SELECT r.id, u.id FROM rooms r, users u WHERE r.name = 'general' AND u.username_key = ?
+        ON CONFLICT DO NOTHING
+        """
     static let roomLastSeqs = "SELECT name, last_seq FROM rooms"
     static let roomByName = "SELECT id, created_at, last_seq FROM rooms WHERE name = ?"
+    static let messageCreatedAt = "SELECT created_at FROM messages WHERE room_id = ? AND seq = ?"
     static let insertRoom = "INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
     static let setRoomLastSeq = "UPDATE rooms SET last_seq = ? WHERE id = ?"
 

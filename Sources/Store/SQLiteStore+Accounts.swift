@@ -5,9 +5,12 @@ extension SQLiteStore {
     public func createUser(username: String, passwordHash: String, at: Timestamp,
                            completion: @escaping StoreCompletion<User>) {
         write(completion) { batch in
-            let changed = try batch.db.run(SQL.insertUser, [.text(username), .text(Validation.usernameKey(username)),
-                                                            .text(passwordHash), .int(at.milliseconds)])
-            return changed == 1 ? .success(User(username: username, createdAt: at)) : .failure(.usernameTaken(username))
+            let key = Validation.usernameKey(username)
+            let changed = try batch.db.run(SQL.insertUser, [.text(username), .text(key), .text(passwordHash),
+                                                            .int(at.milliseconds)])
+            guard changed == 1 else { return .failure(.usernameTaken(username)) }
+            try batch.db.run(SQL.joinGeneral, [.text(key)])     // new users are members of `general`
+            return .success(User(username: username, createdAt: at))
         }
     }
 

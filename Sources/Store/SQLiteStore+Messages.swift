@@ -1,22 +1,7 @@
-// SQLiteStore: rooms, posting through the group-commit writer, and history pages read in one snapshot.
+// SQLiteStore: posting through the group-commit writer, and history pages read in one snapshot.
 import Chat
 
 extension SQLiteStore {
-    public func rooms(completion: @escaping StoreCompletion<[Room]>) {
-        read(completion) { db in
-            .success(try db.query(SQL.rooms, []) { row in
-                Room(name: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), lastSeq: row.int(2))
-            })
-        }
-    }
-
-    public func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
-        write(completion) { batch in
-            let changed = try batch.db.run(SQL.insertRoom, [.text(name), .int(at.milliseconds)])
-            return changed == 1 ? .success(Room(name: name, createdAt: at, lastSeq: 0)) : .failure(.roomExists(name))
-        }
-    }
-
     public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
         write(completion) { batch in try batch.post(request) }
     }
@@ -30,13 +15,18 @@ extension SQLiteStore {
         }
     }
 
-    /// One revalidation for both reads: the page is as fresh as the token check (both as of this request).
+    /// One revalidation for the three reads: access and page are as fresh as the token check (all as of this
+    /// request), and the access comes from the reader's cache (no query once the pair is known).
     public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
-                        completion: @escaping StoreCompletion<HistoryPage?>) {
+                        completion: @escaping StoreCompletion<TokenHistory?>) {
         cachedRead(completion) { reader in
             try reader.revalidate()
-            guard try Self.user(reader, tokenHash: tokenHash, now: now) != nil else { return .success(nil) }
-            return try Self.history(reader, room: room, cursor: cursor, limit: limit).map { $0 }
+            guard let user = try Self.user(reader, tokenHash: tokenHash, now: now) else { return .success(nil) }
+            let access = try Self.access(reader, room: room, username: user.username)
+            guard let access, access.admits else { return .success(TokenHistory(user: user, access: access, page: nil)) }
+            return try Self.history(reader, room: room, cursor: cursor, limit: limit).map {
+                TokenHistory(user: user, access: access, page: $0)
+            }
         }
     }
 

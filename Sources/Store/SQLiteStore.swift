@@ -1,5 +1,6 @@
 // Chat's `Store` on one SQLite file: WAL, synchronous=FULL, one group-commit writer, pooled reader connections.
 import Chat
+import Dispatch
 import Synchronization
 
 /// A `Store` in an SQLite file, shareable by several server processes on one machine. Writes go through one
@@ -10,9 +11,11 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     let writer: SQLiteWriter
     let watcher: RoomWatcher
     private let readers = Mutex<[SQLiteReader]>([])   // idle reader connections with their caches, checked out per read
+    private let purgeTimer: DispatchSourceTimer        // drops expired tokens now and then (not only at a login)
 
     /// Opens (creating if needed) and migrates the database at `path`; the room `general` exists afterwards.
-    public init(path: String) throws {
+    /// Expired tokens are deleted every `tokenPurgeInterval` seconds.
+    public init(path: String, tokenPurgeInterval: Double = 600) throws {
         self.path = path
         let db = try SQLiteConnection(path: path)
         try db.execute(SQL.pragmas)
@@ -23,11 +26,25 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             for advance in advances { watcher.committed(advance) }
         }
         watcher.start()
+        purgeTimer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        purgeTimer.schedule(deadline: .now() + tokenPurgeInterval, repeating: tokenPurgeInterval, leeway: .seconds(1))
+        purgeTimer.setEventHandler { [weak self] in self?.purgeExpiredTokens() }
+        purgeTimer.resume()
     }
 
     deinit {
+        purgeTimer.cancel()
         watcher.stop()
         writer.stop()
+    }
+
+    /// One write job, in the next group commit: expired tokens can never authenticate again, so keeping them is
+    /// only a table that grows with every login (issue 12).
+    func purgeExpiredTokens() {
+        write({ _ in }) { batch in
+            try batch.db.run(SQL.deleteExpiredTokens, [.int(Timestamp.now().milliseconds)])
+            return .success(())
+        }
     }
 
     public func onRoomAdvanced(_ handler: @escaping RoomAdvancedHandler) {

@@ -37,6 +37,10 @@ public final class EventLoop: @unchecked Sendable {
     let thread = Atomic<UInt>(0)                        // the owning pthread, for `inLoop`
     let eventsBuffer = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     let dataBuffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+    /// Every connection of this loop reads into this buffer and keeps only the bytes that arrived, so a client that
+    /// trickles a head (slowloris) holds ~1 KiB, not a read-sized buffer (issue 13 item 3).
+    public let readScratch = UnsafeMutableRawPointer.allocate(byteCount: EventLoop.readScratchSize, alignment: 16)
+    public static let readScratchSize = 64 * 1024
 
     /// The monotonic time at the latest wake-up (ns); cheaper than a clock call per event.
     public private(set) var now: UInt64 = monotonicNanos()
@@ -57,6 +61,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        readScratch.deallocate()
         Glibc.close(epfd)
         Glibc.close(wakeFD)
         eventsBuffer.deallocate()

@@ -3,13 +3,48 @@ import CLinux
 import Glibc
 
 extension Socket {
-    /// Connects to `ip:port` (an IPv4/IPv6 literal or "localhost"), waiting at most `timeout` seconds.
-    /// The socket stays non-blocking; use `waitReadable`/`waitWritable` around reads and writes.
+    /// Connects to `host:port` — an IPv4/IPv6 literal or a name, resolved with getaddrinfo (blocking: call it from
+    /// a client's own thread, never an event loop) and tried address by address — waiting at most `timeout`
+    /// seconds in all. The socket stays non-blocking; use `waitReadable`/`waitWritable` around reads and writes.
     public static func connect(host: String, port: Int, timeout: Double) throws -> Int32 {
-        let ip = host == "localhost" ? "127.0.0.1" : host
-        guard var address = SocketAddress(ip: ip, port: port) else {
-            throw SystemError("resolve '\(host)' (IP literals only)", errno: EINVAL)
+        let deadline = monotonicNanos() &+ nanos(timeout)
+        var lastError: SystemError?
+        for address in try resolve(host: host, port: port) {
+            do { return try connect(address, deadline: deadline, name: "\(host):\(port)") } catch let e as SystemError { lastError = e }
         }
+        throw lastError ?? SystemError("resolve '\(host)': no address", errno: EINVAL)
+    }
+
+    /// The addresses of `host` (a literal is its own), IPv4 and IPv6 in getaddrinfo's preferred order.
+    public static func resolve(host: String, port: Int) throws -> [SocketAddress] {
+        if let literal = SocketAddress(ip: host, port: port) { return [literal] }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_ADDRCONFIG
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let list else {
+            throw SystemError("resolve '\(host)': \(String(cString: gai_strerror(rc)))", errno: EINVAL)
+        }
+        defer { freeaddrinfo(list) }
+        var found: [SocketAddress] = []
+        var next: UnsafeMutablePointer<addrinfo>? = list
+        while let info = next {
+            if let ai = info.pointee.ai_addr, Int(info.pointee.ai_addrlen) <= MemoryLayout<sockaddr_storage>.size,
+               info.pointee.ai_family == AF_INET || info.pointee.ai_family == AF_INET6 {
+                var address = SocketAddress()
+                withUnsafeMutableBytes(of: &address.storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: ai, count: Int(info.pointee.ai_addrlen))) }
+                address.length = info.pointee.ai_addrlen
+                found.append(address)
+            }
+            next = info.pointee.ai_next
+        }
+        guard !found.isEmpty else { throw SystemError("resolve '\(host)': no IPv4 or IPv6 address", errno: EINVAL) }
+        return found
+    }
+
+    private static func connect(_ address: SocketAddress, deadline: UInt64, name: String) throws -> Int32 {
+        var address = address
         let fd = konnect_socket(address.family, Int32(SOCK_STREAM.rawValue))
         if fd < 0 { throw SystemError("socket", errno: konnect_errno()) }
         setNoDelay(fd)
@@ -20,18 +55,18 @@ extension Socket {
             let e = konnect_errno()
             guard e == EINPROGRESS || e == EINTR else {
                 Glibc.close(fd)
-                throw SystemError("connect \(host):\(port)", errno: e)
+                throw SystemError("connect \(name)", errno: e)
             }
-            guard wait(fd, events: Int16(POLLOUT), until: monotonicNanos() &+ nanos(timeout)) else {
+            guard wait(fd, events: Int16(POLLOUT), until: deadline) else {
                 Glibc.close(fd)
-                throw SystemError("connect \(host):\(port) timed out", errno: ETIMEDOUT)
+                throw SystemError("connect \(name) timed out", errno: ETIMEDOUT)
             }
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
             if err != 0 {
                 Glibc.close(fd)
-                throw SystemError("connect \(host):\(port)", errno: err)
+                throw SystemError("connect \(name)", errno: err)
             }
         }
         return fd

@@ -49,3 +49,9 @@ public func nanos(_ seconds: Double) -> UInt64 {
 /// Raises the soft RLIMIT_NOFILE to the hard limit (many keep-alive clients need many descriptors).
 @discardableResult
 public func konnectRaiseOpenFiles() -> Int { Int(konnect_raise_nofile()) }
+
+/// Process memory housekeeping.
+public enum Memory {
+    /// glibc `malloc_trim(0)`: returns free heap pages of every arena to the kernel (glibc keeps them otherwise).
+    public static func trim() { _ = konnect_malloc_trim() }
+}

@@ -1,4 +1,5 @@
 // `konnect serve`'s chat wiring: --db (SQLite file) or --postgres URL → ChatService → the API's routes; /metrics.
+import CLI
 import API
 import Chat
 import Foundation
@@ -9,7 +10,7 @@ extension ServeCommand {
     /// `--db PATH` (default `konnect.db` in the working directory), `--postgres URL` (a libpq connection string or
     /// URI, also `KONNECT_POSTGRES_URL`: PostgreSQL instead of SQLite) and `--web-root DIR` (default ./web when it
     /// exists, else the repository's web/).
-    static let apiValueFlags: Set<String> = ["db", "postgres", "web-root", "post-burst", "post-rate"]
+    static let apiValueFlags: Set<String> = ["db", "postgres", "web-root", "post-burst", "post-rate", "max-wait"]
 
     /// One per process; `runServe` feeds it from `HTTPServer.onRequest` and adds the server's gauges.
     static let metrics = Metrics()
@@ -21,6 +22,7 @@ extension ServeCommand {
         options.maxBodyBytes = maxBodyBytes
         options.postRateLimit = PostRateLimit(burst: try arguments.int("post-burst", 50, range: 1...1_000_000),
                                               rate: try arguments.rate("post-rate", 10))
+        options.maxWait = min(try arguments.seconds("max-wait", 60), 60)
         return makeRouter(chat: chat, options: options)
     }
 

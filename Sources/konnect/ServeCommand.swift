@@ -1,4 +1,5 @@
 // `konnect serve`: flags → HTTPServerConfiguration, routes via `ServeCommand.buildRouter`, log lines, signals.
+import CLI
 import Glibc
 import HTTP
 import Transport
@@ -7,14 +8,36 @@ import Transport
 /// (their routes); everything else — limits, logging, signals, exit status — stays here.
 enum ServeCommand {
     static let usage = """
-    usage: konnect serve [--host 127.0.0.1] [--port 8080] [--loops N] [--max-head-bytes 16384]
-                         [--max-body-bytes 65536] [--head-timeout 10] [--idle-timeout 60]
-                         [--max-connections 19000] [--log-level info|warn|error]
-                         [--db konnect.db] [--web-root DIR] [--post-burst 50] [--post-rate 10]
+    usage: konnect serve [--host 127.0.0.1] [--port 8080] [--db konnect.db] [options]
+
+    Runs the chat server: the HTTP API, /openapi.yaml and the web client at /. SIGTERM or SIGINT stops it
+    gracefully (held long-polls answered at once, then exit 0).
+
+    Options:
+      --host IP               IPv4 or IPv6 literal to listen on: ::1, 0.0.0.0, :: (default 127.0.0.1)
+      --port N                0 picks a free port; stderr's first line says which (default 8080)
+      --db PATH               the SQLite file (WAL, synchronous=FULL), created and migrated on start (default konnect.db)
+      --web-root DIR          the static web client (default ./web, else the repository's web/)
+      --loops N               event loops (threads) serving connections (default: one per core)
+      --max-head-bytes N      request line + headers; larger → 431 (default 16384)
+      --max-body-bytes N      request body; larger → 413 payload_too_large (default 65536)
+      --head-timeout S        seconds a client may take to send a request head (default 10)
+      --idle-timeout S        seconds an idle keep-alive connection is kept (default 60)
+      --max-connections N     past this, new connections get 503 with Retry-After (default 19000)
+      --post-burst N          posting rate limit per account, shared by POST /messages and POST /rooms: the burst (default 50)
+      --post-rate R           tokens back per second; 0 turns the limit off (default 10)
+      --max-wait S            the longest a long-poll is held; larger waits count as this (default and most 60)
+      --tls-cert PEM          serve HTTPS: the certificate chain (server certificate first), with --tls-key
+      --tls-key PEM           the certificate's private key (OpenSSL's TLS 1.2/1.3, on the same event loops)
+      --log-level L           info: one line per request on stderr; warn, error: quieter (default info)
+      --help                  this text
+
+    Example:
+      konnect serve --host 0.0.0.0 --port 8080 --db /var/lib/konnect/konnect.db
     """
 
     static let valueFlags: Set<String> = ["host", "port", "loops", "max-head-bytes", "max-body-bytes", "head-timeout",
-                                          "idle-timeout", "max-connections", "log-level"]
+                                          "idle-timeout", "max-connections", "log-level", "tls-cert", "tls-key"]
 
     /// Flags other developers add (e.g. `db`); read them from `arguments` in `buildRouter`.
     nonisolated(unsafe) static var extraValueFlags: Set<String> = apiValueFlags
@@ -49,6 +72,14 @@ func runServe(arguments raw: [String]) -> Int32 {
         configuration.idleTimeout = try arguments.seconds("idle-timeout", configuration.idleTimeout)
         configuration.maxConnections = try arguments.int("max-connections", configuration.maxConnections, range: 1...10_000_000)
         let maxBody = try arguments.int("max-body-bytes", 64 * 1024, range: 0...1 << 30)
+        switch (arguments.values["tls-cert"], arguments.values["tls-key"]) {
+        case (nil, nil): break
+        case (let cert?, let key?):
+            do { configuration.tls = try TLSServerContext(certificateFile: cert, keyFile: key) } catch {
+                throw UsageError("cannot use --tls-cert/--tls-key: \(error)")
+            }
+        default: throw UsageError("--tls-cert and --tls-key go together")
+        }
         logLevel = arguments.string("log-level", "info")
         guard ["info", "warn", "error"].contains(logLevel) else {
             throw UsageError("--log-level must be info, warn or error, got '\(logLevel)'")
@@ -74,7 +105,7 @@ func runServe(arguments raw: [String]) -> Int32 {
         return 1
     }
     let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-    printError("konnect listening on http://\(hostText):\(server.port)")
+    printError("konnect listening on \(configuration.tls == nil ? "http" : "https")://\(hostText):\(server.port)")
     server.waitUntilStopped()
     return 0
 }

@@ -1,13 +1,7 @@
 // Entry point: `konnect <command> [options]`. Each command lives in its own file as `run<Command>(arguments:)`.
+import CLI
+import Bench
 import Glibc
-
-let topUsage = """
-usage: konnect <command> [options]
-
-commands:
-  serve     run the chat server (konnect serve --help)
-  bench     load generator and delivery verifier (konnect bench --help)
-"""
 
 let commandLine = CommandLine.arguments
 // Client commands (register, send, listen, chat, …) and `konnect help`: CommandDispatch.swift.
@@ -19,15 +13,13 @@ case "serve":
     status = runServe(arguments: rest)
 case "bench":
     status = BenchCommand.run(rest)
-case "--help", "-h", "help":
-    print(topUsage)
+case "--version", "-V", "version":
+    print("konnect \(konnectVersion)")
     status = 0
-case "":
-    printError(topUsage)
-    status = 2
 case let other:
-    printError("konnect: unknown command '\(other)'")
-    printError(topUsage)
+    // A typo gets the whole list (client commands, serve, bench) and the nearest name.
+    CommandOutput.error("unknown command '\(other)'" + (CommandHelp.suggestion(for: other).map { "; did you mean '\($0)'?" } ?? ""))
+    CommandHelp.printOverview(toStandardError: true)
     status = 2
 }
 exit(status)

@@ -51,11 +51,20 @@ final class HistoryQueryTests: XCTestCase {
         }
     }
 
+    /// Contract v2: `wait` without `after` waits for the room's next message (the route resolves "now"); values
+    /// above 60 count as 60.
+    func testWaitWithoutAfterIsAllowed() throws {
+        guard case .success(let q) = HistoryQuery.parse("wait=100&room=ops") else { return XCTFail("refused") }
+        XCTAssertEqual(q.cursor, .newest)
+        XCTAssertEqual(q.wait, 60)
+        XCTAssertEqual(q.room, "ops")
+    }
+
     func testInvalidQueriesAreInvalidParameter() throws {
         let bad = [
             "limit=0", "limit=201", "limit=", "limit=abc", "limit=-1", "limit=+5", "limit=1.5", "limit=%201",
             "limit=99999999999999999999", "before=0", "before=-3", "before=x", "after=-1", "after=1e3",
-            "before=5&after=3", "wait=5", "before=9&wait=5", "after=1&wait=abc", "after=1&wait=-1", "after=1&wait=",
+            "before=5&after=3", "before=9&wait=5", "after=1&wait=abc", "after=1&wait=-1", "after=1&wait=",
             "after=1&wait=nan", "after=1&wait=inf", "after=1&wait=1..2", "after=1&wait=.5", "room=", "room=%FF",
             "room=%C3%28", "room", "limit",
         ]

@@ -50,7 +50,7 @@ final class HistoryRoutesTests: XCTestCase {
 
     func testBadQueriesAndUnknownRoom() throws {
         let c = try stack.user("bob")
-        for q in ["limit=0", "limit=201", "limit=x", "before=0", "after=-1", "before=2&after=1", "wait=3", "after=0&wait=x",
+        for q in ["limit=0", "limit=201", "limit=x", "before=0", "after=-1", "before=2&after=1", "before=3&wait=1", "after=0&wait=x",
                   "room=", "room=%FF"] {
             XCTAssertProblem(try c.get("/messages?\(q)"), 400, "invalid_parameter")
         }
@@ -81,6 +81,36 @@ final class HistoryRoutesTests: XCTestCase {
         // Texts match seqs: the commit order is the seq order.
         let all = try c.get("/messages?after=0&limit=200").messages
         XCTAssertEqual(Set(all.compactMap { $0["text"] as? String }).count, 200)
+    }
+
+    /// Contract v2: `wait` without `after` waits for the next message after the room's newest seq now (issue 12),
+    /// and every JSON answer ends with a newline (a shell prompt is not glued to it).
+    func testWaitWithoutAfterWaitsForTheNextMessage() throws {
+        let c = try stack.user("wally")
+        try c.say("before the wait")
+        let answer = Mutex<HTTPResponse?>(nil)
+        let done = DispatchGroup()
+        done.enter()
+        Thread { [port = stack.port, token = c.token] in
+            let poller = APIClient(port: port, timeout: 30)
+            poller.token = token
+            let r = try? poller.get("/messages?wait=20")
+            answer.withLock { $0 = r }
+            poller.close()
+            done.leave()
+        }.start()
+        let deadline = Date().addingTimeInterval(10)
+        while stack.chat.parkedWaiters < 1 && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(stack.chat.parkedWaiters, 1, "parked, not answered with the old message")
+        try c.say("the next one")
+        XCTAssertEqual(done.wait(timeout: .now() + 15), .success)
+        let r = try XCTUnwrap(answer.withLock { $0 })
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.messages.compactMap { $0["text"] as? String }, ["the next one"])
+        XCTAssertEqual(r.body.last, UInt8(ascii: "\n"))
+        XCTAssertEqual(try c.get("/messages?wait=0").body.last, UInt8(ascii: "\n"))
+        XCTAssertEqual(try c.get("/messages?room=nope").body.last, UInt8(ascii: "\n"), "problems too")
+        XCTAssertProblem(try c.get("/messages?room=nope&wait=5"), 404, "room_not_found")
     }
 
     func testLongPollTimesOutWithAnEmptyList() throws {

@@ -43,6 +43,6 @@ final class JSONWriterTests: XCTestCase {
 
     func testEmptyPage() {
         let bytes = ChatJSON.page(HistoryPage(room: "r", messages: [], hasMore: false, lastSeq: 0))
-        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), #"{"room":"r","messages":[],"has_more":false,"last_seq":0}"#)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), #"{"room":"r","messages":[],"has_more":false,"last_seq":0}"# + "\n", "an answer ends its line")
     }
 }

@@ -23,7 +23,7 @@ final class KonnectProcess: @unchecked Sendable {
         process.executableURL = KonnectProcess.binary
         // Posting unlimited: these tests post bursts of thousands (the limits have their own tests).
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db, "--post-rate", "0"] + extra
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: log.path, contents: nil))
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle

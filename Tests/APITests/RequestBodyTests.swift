@@ -41,6 +41,23 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertEqual(code(RequestBody.parse(request("application/json", invalidUTF8))), "invalid_json")
     }
 
+    /// Issue 12 / contract v2: an empty JSON body is invalid_json; a form that is really JSON says how to send JSON;
+    /// a JSON field that is not a string says so, a form field that is not UTF-8 says that.
+    func testAnswersThatReadWellWithCurl() throws {
+        XCTAssertEqual(code(parse("application/json", "")), "invalid_json")
+        for body in [#"{"text":"hi"}"#, " { \"text\" : \"hi\" }\n", "{}"] {
+            let result = parse("application/x-www-form-urlencoded", body)
+            XCTAssertEqual(code(result), "invalid_json", body)
+            guard case .failure(let refusal) = result else { continue }
+            let detail = String(decoding: refusal.response.body, as: UTF8.self)
+            XCTAssertTrue(detail.contains("came as a form") && detail.contains("Content-Type: application/json"), detail)
+        }
+        XCTAssertEqual(try parse("application/x-www-form-urlencoded", "{text}=x").get()["{text}"], .string("x"), "not JSON-like")
+        XCTAssertEqual(try parse("application/json", #"{"text":42}"#).get().invalidDetail("text"),
+                       "text must be a JSON string (not a number, boolean, array or object)")
+        XCTAssertTrue(try parse("application/x-www-form-urlencoded", "text=%FF").get().invalidDetail("text").contains("UTF-8"))
+    }
+
     func testForm() throws {
         let body = try parse("application/x-www-form-urlencoded", "text=hello+world%21&room=general&text=second&x=%FF").get()
         XCTAssertEqual(body["text"], .string("hello world!"))      // the first occurrence wins

@@ -36,6 +36,8 @@ echo "building release…" >&2
 bin="$root/.build/release/konnect"
 
 # Konnect on a fresh database, warnings only (no per-request log line).
+# --post-rate 0: the contract's posting limit (10 a second per account) is off for the server measured here.
+echo "konnect serve runs with --post-rate 0: posting is not rate limited in this measurement" >&2
 "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
 konnect_pid=$!
 for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done

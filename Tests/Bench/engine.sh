@@ -22,8 +22,8 @@ cd "$root"
 swift build -c release --product konnect >/dev/null
 rel=.build/release
 swiftc -O -parse-as-library Tests/Bench/EngineServer.swift -I "$rel/Modules" \
-    -Xcc -fmodule-map-file="$rel/CLinux.build/module.modulemap" \
-    "$rel"/HTTP.build/*.o "$rel"/Transport.build/*.o "$rel/CLinux.build/shim.c.o" -o "$work/engine-server"
+    -Xcc -fmodule-map-file="$rel/CLinux.build/module.modulemap" -Xcc -fmodule-map-file="$root/Sources/CTLS/module.modulemap" \
+    "$rel"/HTTP.build/*.o "$rel"/Transport.build/*.o "$rel/CLinux.build/shim.c.o" -lssl -lcrypto -o "$work/engine-server"
 
 start_nginx "$work" "$nginx_port"
 pids="$pids $nginx_pid"

@@ -7,6 +7,7 @@ Screenshots go to artifacts/screenshots/. Exit status 0 means every step passed.
 """
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,10 +16,15 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import REPO, Api, Server, wait_for  # noqa: E402
 from page import Page  # noqa: E402
+import backoff  # noqa: E402
+import polish  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 PASSWORD = "correct horse battery"
 HISTORY = 200
+LONG = 2250           # messages in #long, to time paging back with 2,000 and more loaded
+OUTAGE_S = 20         # how long the request rate is measured with the server down
+MAX_OUTAGE_RATE = 2   # requests per second per tab, at most (issue 9: a 0 ms retry loop made ~280)
 SCREENSHOTS = os.path.join(REPO, "artifacts", "screenshots")
 
 
@@ -176,7 +182,7 @@ def history(alice, seeder):
     step("a live message does not move a reader who scrolled up; 'New messages' jumps down")
 
 
-def restart(server, alice, bob, api_bob):
+def restart(server, alice, bob, api_bob, shots):
     alice.open_room("general")
     server.stop()
     wait_for(lambda: alice.offline_banner() and bob.offline_banner(), 15, "'offline — reconnecting' on both pages")
@@ -187,14 +193,39 @@ def restart(server, alice, bob, api_bob):
     alice.type_and_send("sent while the server was down")
     wait_for(lambda: alice.pending() == ["sent while the server was down"], 3, "pending bubble")
     wait_for(lambda: "waiting for connection" in alice.el("#pending").text, 10, "pending state shown")
-    time.sleep(1.5)  # let a retry or two fail
+    alice.type_and_send("and a second one queued behind it")
+    alice.type_and_send("and a third")
+    queued = ["sent while the server was down", "and a second one queued behind it", "and a third"]
+    wait_for(lambda: alice.pending() == queued, 3, "three pending bubbles")
+    states = alice.js("return Array.from(document.querySelectorAll('#pending li.msg .state'), e => e.textContent)")
+    assert states == ["waiting for connection…"] * 3, f"every queued message says it is waiting: {states}"
+    step("while offline every queued message says 'waiting for connection…', not only the first")
+
+    # Issue 9: with the server down, each tab used to retry in a 0 ms loop. Count every fetch of both tabs
+    # (the feed's, the outbox's with a message queued, the room list's) for OUTAGE_S seconds.
+    backoff.start_counting([alice, bob])
+    started = time.monotonic()
+    polish.offline_layout(alice, step, shots)  # screenshots while counting: resizing the page sends nothing
+    time.sleep(max(0, OUTAGE_S - (time.monotonic() - started)))
+    elapsed = time.monotonic() - started
+    rates = {page.name: backoff.requests_made(page) / elapsed for page in (alice, bob)}
+    print(f"# outage: {', '.join(f'{n} {r:.2f} req/s' for n, r in rates.items())} over {elapsed:.1f} s", flush=True)
+    for name, rate in rates.items():
+        assert rate <= MAX_OUTAGE_RATE, f"{name} sent {rate:.1f} requests/s while the server was down"
+        # At least one try: the backoff may be deep in a long wait when counting starts, but never past the cap.
+        assert rate * elapsed >= 1, f"{name} stopped retrying while the server was down ({rate * elapsed:.0f})"
+    step(f"during a {OUTAGE_S} s outage each tab sends at most {MAX_OUTAGE_RATE} requests/s "
+         f"({max(rates.values()):.2f} measured) and keeps retrying")
     alice.driver.save_screenshot(os.path.join(SCREENSHOTS, "offline-light-desktop.png"))
     server.start()
     api_bob.post("general", "posted by the API right after the restart")
+    back = time.monotonic()
     for page in (alice, bob):
-        wait_for(lambda p=page: not p.offline_banner(), 15, f"{page.name}: banner gone after restart")
-        for text in ("sent while the server was down", "posted by the API right after the restart"):
-            wait_for(lambda p=page, t=text: p.shown(t), 10, f"{page.name}: {text!r} after restart")
+        # The next retry may be up to the 30 s cap away (the room list refresh every 20 s may find it first).
+        wait_for(lambda p=page: not p.offline_banner(), 45, f"{page.name}: banner gone after restart")
+        for text in queued + ["posted by the API right after the restart"]:
+            wait_for(lambda p=page, t=text: p.shown(t), 15, f"{page.name}: {text!r} after restart")
+    step(f"both pages reconnected {time.monotonic() - back:.1f} s after the server came back")
     bob.type_and_send("and one more after the restart")
     seen_within(alice, "and one more after the restart", 1.0)
     time.sleep(0.5)
@@ -202,11 +233,27 @@ def restart(server, alice, bob, api_bob):
     stored = api_bob.history("general")
     expected = [(m["seq"], m["text"]) for m in stored]
     assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1)), "server seqs have gaps"
-    assert [m["text"] for m in stored].count("sent while the server was down") == 1, "retry stored twice"
+    for text in queued:
+        assert [m["text"] for m in stored].count(text) == 1, f"{text!r} not stored exactly once"
     for page in (alice, bob):
         assert page.messages() == expected, f"{page.name} shows {page.messages()} but the room is {expected}"
         assert page.pending() == [], f"{page.name} still has pending {page.pending()}"
     step(f"after the restart both pages show the room's {len(stored)} messages exactly once, in order")
+
+
+def polish_checks(server, alice, bob, api, seeder, shots):
+    polish.rtl(alice, bob, step)
+    polish.rtl_screenshots(alice, step, shots)
+    polish.own_groups(alice, step)
+    polish.trim_and_emoji(alice, api, step)
+    polish.drafts(alice, step)
+    polish.composer_growth(alice, step)
+    polish.phone_enter(alice, step)
+    polish.focus_contrast(alice, step, shots)
+    polish.long_room_name(alice, api, step, shots)
+    polish.theme_choice(alice, step)
+    polish.skip_link_and_headings(alice, step)
+    polish.paging_cost(alice, seeder, "long", LONG, step)
 
 
 DROP_ONE_ANSWER_JS = """
@@ -252,6 +299,28 @@ def network_drop(alice, bob):
     wait_for(lambda: not bob.offline_banner(), 5, "bob's banner gone")
     assert bob.messages() == alice.messages(), "bob and alice disagree after the network came back"
     step("a page whose network drops shows the banner, then catches up exactly once")
+
+
+def ended_session(server, alice, api):
+    """A send cut off by an ended session (401) stays visible on the login screen and goes out after the login."""
+    token = alice.js("return localStorage.getItem('konnect.token')")
+    Api(server, token).call("POST", "/logout", expect=(204,))
+    alice.type_and_send("typed as my session ended")
+    wait_for(lambda: alice.visible("#auth-form"), 10, "alice at the login form after her session ended")
+    wait_for(lambda: alice.visible("#unsent"), 2, "the unsent message on the login screen")
+    unsent = alice.el("#unsent").text
+    assert "Not sent — will send after you log in as alice" in unsent and "typed as my session ended" in unsent, unsent
+    assert alice.el("#username").get_attribute("value") == "alice"
+    assert alice.js("return document.activeElement.id") == "password", "focus on the password of the known user"
+    alice.el("#password").send_keys(PASSWORD)
+    alice.el("#auth-submit").click()
+    wait_for(lambda: alice.visible("#composer"), 10, "alice back in the chat")
+    wait_for(lambda: len(alice.shown("typed as my session ended")) == 1 and alice.pending() == [], 10,
+             "the cut-off message sent after the login")
+    stored = [m for m in api.history("general") if m["text"] == "typed as my session ended"]
+    assert len(stored) == 1 and stored[0]["user"] == "alice", stored
+    assert not alice.visible("#unsent")
+    step("a message cut off by an ended session shows 'not sent — will send after you log in', then is sent once")
 
 
 def screenshots(alice):
@@ -303,6 +372,7 @@ def sessions(server, alice, bob):
     assert alice.js("return localStorage.getItem('konnect.token')") is None
     wait_for(lambda: Api(server, token).call("GET", "/me", expect=(200, 401))[0] == 401, 5, "token revoked")
     step("log out clears the token and revokes it on the server")
+    polish.login_form(alice, step)
     for theme, label, width, height, mobile in (("light", "desktop", 1280, 800, False), ("dark", "phone", 360, 740, True)):
         alice.js("document.documentElement.dataset.theme = arguments[0]", theme)
         alice.viewport(width, height, mobile)
@@ -312,6 +382,7 @@ def sessions(server, alice, bob):
 def main():
     binary = os.environ.get("KONNECT_BIN") or os.path.join(REPO, ".build", "debug", "konnect")
     workdir = tempfile.mkdtemp(prefix="konnect-web-")
+    # Seeding #long posts 2,100 messages: the harness starts the server with --post-rate 0 (no posting limit).
     extra = os.environ.get("KONNECT_SERVE_ARGS", "").split()
     for name in os.listdir(SCREENSHOTS) if os.path.isdir(SCREENSHOTS) else []:
         if name.startswith("failure-"):
@@ -323,7 +394,10 @@ def main():
         seeder.call("POST", "/rooms", {"name": "history"}, expect=(201,))
         for i in range(1, HISTORY + 1):
             seeder.post("history", f"history message {i:03d}")
-        step(f"server on {server.url}; seeded {HISTORY} messages into #history")
+        seeder.call("POST", "/rooms", {"name": "long"}, expect=(201,))
+        for i in range(1, LONG + 1):
+            seeder.post("long", f"long room message {i}")
+        step(f"server on {server.url}; seeded {HISTORY} messages into #history and {LONG} into #long")
 
         alice = Page("alice", server.url + "/")
         pages.append(alice)
@@ -332,6 +406,7 @@ def main():
         alice.sign_up("alice", PASSWORD)
         bob.sign_up("bob", PASSWORD)
         step("two browsers registered and signed in through the page")
+        backoff.check(alice, step)
         api_bob = Api(server).sign_up("bob_api", PASSWORD)
 
         exchange(alice, bob)
@@ -340,9 +415,12 @@ def main():
         day_separators(alice)
         create_room(alice, api_bob)
         history(alice, seeder)
-        restart(server, alice, bob, api_bob)
+        shots = polish.Shots(alice, SCREENSHOTS)
+        polish_checks(server, alice, bob, api_bob, seeder, shots)
+        restart(server, alice, bob, api_bob, shots)
         network_drop(alice, bob)
         lost_answer(alice, bob, api_bob)
+        ended_session(server, alice, api_bob)
         screenshots(alice)
         sessions(server, alice, bob)
         for page in pages:

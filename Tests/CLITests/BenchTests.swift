@@ -100,6 +100,15 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(metrics["deliveries"], (metrics["posts"] ?? -1) * 5, "every post reaches each of its room's 5 readers")
     }
 
+    /// Issue 12: against a server that limits posting, the report says why posts were refused and how to measure.
+    func testARateLimitedServerIsCalledOut() throws {
+        let server = try BenchServer(["--post-rate", "1", "--post-burst", "2"])
+        defer { server.stop() }
+        let run = try BenchRun.konnect(["bench", "--server", server.url, "post", "--duration", "1", "--clients", "2"])
+        XCTAssertTrue(run.stdout.contains("errors: HTTP 429"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("it limits posting per account") && run.stdout.contains("--post-rate 0"), run.stdout)
+    }
+
     func testUsageErrorsExitTwo() throws {
         XCTAssertEqual(try BenchRun.konnect(["bench", "nonsense"]).status, 2)
         XCTAssertEqual(try BenchRun.konnect(["bench", "post", "--clients", "0"]).status, 2)
@@ -126,7 +135,7 @@ private struct BenchRun {
         process.executableURL = binary
         process.arguments = arguments
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: errPath.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: errPath) }
         let out = Pipe()
         process.standardOutput = out
@@ -153,13 +162,15 @@ private final class BenchServer {
     private(set) var url = ""
     var pid: Int32 { process.processIdentifier }
 
-    init() throws {
+    /// Posting is not rate limited (`--post-rate 0`) unless `arguments` say otherwise (the last value wins).
+    init(_ arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         logPath = directory.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logPath.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: logPath.path, contents: nil))
         process.executableURL = BenchRun.binary
-        process.arguments = ["serve", "--port", "0", "--log-level", "warn", "--db", directory.appendingPathComponent("k.db").path]
+        process.arguments = ["serve", "--port", "0", "--log-level", "warn", "--post-rate", "0",
+                             "--db", directory.appendingPathComponent("k.db").path] + arguments
         process.standardError = try FileHandle(forWritingTo: logPath)
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice

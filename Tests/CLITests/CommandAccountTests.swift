@@ -111,6 +111,41 @@ final class CommandAccountTests: CLITestCase {
         XCTAssertEqual(try sandbox.run(["listen", "-h"]).status, 0)
     }
 
+    /// Issue 12: a typo lists every command (server ones too) and the nearest name; --version; serve --help
+    /// explains each flag; logout --json prints a JSON line; an empty history says so on stderr only.
+    func testHelpVersionAndQuietJSON() throws {
+        let sandbox = try CLISandbox(server: try server().url)
+        let typo = try sandbox.run(["lisen"])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertTrue(typo.stderr.contains("unknown command 'lisen'; did you mean 'listen'?"), typo.stderr)
+        for command in ["serve", "bench", "register", "send", "listen", "chat", "rooms create"] {
+            XCTAssertTrue(typo.stderr.contains("\n  \(command) "), "\(command) listed: \(typo.stderr)")
+        }
+        let version = try sandbox.run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.stdout.hasPrefix("konnect 0."), version.stdout)
+        let serveHelp = try sandbox.run(["serve", "--help"])
+        XCTAssertEqual(serveHelp.status, 0)
+        for flag in ["--host", "--port", "--db", "--web-root", "--loops", "--max-head-bytes", "--max-body-bytes",
+                     "--head-timeout", "--idle-timeout", "--max-connections", "--post-burst", "--post-rate", "--log-level"] {
+            XCTAssertTrue(serveHelp.stderr.contains("  \(flag) "), "\(flag) explained: \(serveHelp.stderr)")
+        }
+
+        let name = uniqueName("quiet")
+        try sandbox.signUp(name)
+        let room = "empty-" + UUID().uuidString.prefix(8).lowercased()
+        XCTAssertEqual(try sandbox.run(["rooms", "create", room]).status, 0)
+        let empty = try sandbox.run(["history", "--room", room, "--json"])
+        XCTAssertEqual(empty.status, 0)
+        XCTAssertEqual(empty.stdout, "", "nothing but JSON on stdout")
+        XCTAssertTrue(empty.stderr.contains("no messages in \(room)"), empty.stderr)
+        let logout = try sandbox.run(["logout", "--json"])
+        XCTAssertEqual(logout.status, 0, logout.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(logout.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["logged_out"] as? Bool, true, logout.stdout)
+        XCTAssertEqual(object?["server"] as? String, sandbox.server)
+    }
+
     func testUnreachableServerExitsOne() throws {
         let sandbox = try CLISandbox(server: "http://127.0.0.1:1")
         let result = try sandbox.run(["register", "nobody", "--password-stdin"], stdin: "password123\n")

@@ -46,6 +46,29 @@ final class CommandChatTests: CLITestCase {
         }
     }
 
+    /// Issue 12: ←/→ Home/End move the cursor, Backspace works anywhere, ↑ recalls a sent line, /quit leaves the
+    /// prompt row cleared for the shell.
+    func testEditingKeysAndRecallInATerminal() throws {
+        let (erin, name) = try signedUpUser("erin")
+        let room = "chat-" + UUID().uuidString.prefix(8).lowercased()
+        XCTAssertEqual(try erin.run(["rooms", "create", room]).status, 0)
+        let terminal = try PseudoTerminal()
+        try terminal.spawn(["chat", "--room", room], environment: erin.environment)
+        XCTAssertTrue(terminal.output.waitFor("logged in as \(name)"), terminal.output.text)
+        terminal.type("helo\u{1b}[Dl\r")                               // ← then insert: "hello"
+        XCTAssertTrue(terminal.output.waitFor("\(name): hello"), terminal.output.text)
+        terminal.type("\u{1b}[A\u{1b}[H¡\u{1b}[F!\r")                  // ↑ recalls it; Home "¡", End "!"
+        XCTAssertTrue(terminal.output.waitFor("\(name): ¡hello!"), terminal.output.text)
+        terminal.type("abc\u{1b}[D\u{1b}[D\u{7f}\r")                    // Backspace in the middle: "bc"
+        XCTAssertTrue(terminal.output.waitFor("\(name): bc\r"), terminal.output.text)
+        terminal.type("/quit\r")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+        XCTAssertTrue(terminal.output.text.hasSuffix("\r\u{1b}[2K"), "the prompt row is cleared on the way out")
+        let history = try erin.run(["history", "--room", room])
+        XCTAssertTrue(history.stdout.contains("\(name): hello\n") && history.stdout.contains("\(name): ¡hello!\n")
+                      && history.stdout.contains("\(name): bc\n"), history.stdout)
+    }
+
     func testRoomSwitchAndLineModeWithoutTerminal() throws {
         let (alice, aliceName) = try signedUpUser("carol")
         let room = "chat-" + UUID().uuidString.prefix(8).lowercased()

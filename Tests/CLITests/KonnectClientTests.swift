@@ -4,6 +4,20 @@ import Foundation
 import XCTest
 
 final class KonnectClientTests: CLITestCase {
+    /// Saved logins are keyed by this form (issue 12): scheme and host lowercased, default ports dropped.
+    func testServerURLsAreNormalised() {
+        let cases: [(String, String?)] = [
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"), ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+            ("localhost:8080", "http://localhost:8080"), ("HTTP://LocalHost:80/x?y", "http://localhost"),
+            ("https://Chat.Example.com:443/", "https://chat.example.com"), ("https://chat.example.com:8443", "https://chat.example.com:8443"),
+            ("http://[::1]:8080", "http://[::1]:8080"), ("https://[::1]", "https://[::1]"),
+            ("ftp://x", nil), ("http://", nil), ("http://x:99999", nil),
+        ]
+        for (input, expected) in cases { XCTAssertEqual(KonnectClient.normalize(server: input), expected, input) }
+        XCTAssertNotEqual(KonnectClient.normalize(server: "localhost:8080"), KonnectClient.normalize(server: "127.0.0.1:8080"),
+                          "a name and an address are two servers")
+    }
+
     func testAccountsRoomsAndMessages() throws {
         let client = try KonnectClient(server: try server().url)
         let name = uniqueName("kc")

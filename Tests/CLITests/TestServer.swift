@@ -23,11 +23,16 @@ final class TestServer: @unchecked Sendable {
     private(set) var port = 0
     private var process: Process?
     private var stderr: OutputCollector?
+    private let extraArguments: [String]
+    private let scheme: String
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    /// With `tls` (certificate and key files) the server speaks HTTPS, reached as https://localhost:PORT.
+    var url: String { scheme == "https" ? "https://localhost:\(port)" : "http://127.0.0.1:\(port)" }
     var databasePath: String { directory.appendingPathComponent("k.db").path }
 
-    init() throws {
+    init(tls: (cert: String, key: String)? = nil) throws {
+        extraArguments = tls.map { ["--tls-cert", $0.cert, "--tls-key", $0.key] } ?? []
+        scheme = tls == nil ? "http" : "https"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("konnect-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start(port: 0)
@@ -36,7 +41,7 @@ final class TestServer: @unchecked Sendable {
     func start(port requested: Int) throws {
         let process = Process()
         process.executableURL = KonnectBinary.url
-        process.arguments = ["serve", "--port", String(requested), "--db", databasePath, "--post-rate", "0"]  // bench posts thousands
+        process.arguments = ["serve", "--port", String(requested), "--db", databasePath, "--post-rate", "0"] + extraArguments  // bench posts thousands
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -45,7 +50,7 @@ final class TestServer: @unchecked Sendable {
         let collector = OutputCollector(fd: pipe.fileHandleForReading.fileDescriptor)
         self.process = process
         self.stderr = collector
-        let marker = "konnect listening on http://127.0.0.1:"
+        let marker = "konnect listening on \(scheme)://127.0.0.1:"
         guard collector.waitFor(timeout: 20, { $0.contains(marker) && $0.components(separatedBy: marker)[1].contains("\n") }) else {
             process.terminate()
             throw TestSetupError("server did not start: \(collector.text)")

@@ -68,10 +68,11 @@ final class ChatServiceTests: XCTestCase {
         let caller = pthread_self()
         let sameThread = Box<Bool>()
         let done = DispatchSemaphore(value: 0)
-        hasher.hash("a long password") { _ in
+        let queued = hasher.hash("a long password") { _ in
             sameThread.value = pthread_equal(pthread_self(), caller) != 0
             done.signal()
         }
+        XCTAssertTrue(queued)
         XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(sameThread.value, false)
     }

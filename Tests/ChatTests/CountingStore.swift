@@ -29,9 +29,28 @@ final class CountingStore: Store, @unchecked Sendable {
     func clearLoginFailures(username: String, address: String, completion: @escaping StoreCompletion<Void>) {
         inner.clearLoginFailures(username: username, address: address, completion: completion)
     }
-    func rooms(completion: @escaping StoreCompletion<[Room]>) { inner.rooms(completion: completion) }
-    func createRoom(name: String, at: Timestamp, completion: @escaping StoreCompletion<Room>) {
-        inner.createRoom(name: name, at: at, completion: completion)
+    func rooms(username: String, after: String?, limit: Int, completion: @escaping StoreCompletion<RoomList>) {
+        inner.rooms(username: username, after: after, limit: limit, completion: completion)
+    }
+    func createRoom(name: String, visibility: RoomVisibility, owner: String, at: Timestamp,
+                    completion: @escaping StoreCompletion<Room>) {
+        inner.createRoom(name: name, visibility: visibility, owner: owner, at: at, completion: completion)
+    }
+    func openDirectRoom(name: String, usernames: [String], requester: String, at: Timestamp,
+                        completion: @escaping StoreCompletion<RoomAccess>) {
+        inner.openDirectRoom(name: name, usernames: usernames, requester: requester, at: at, completion: completion)
+    }
+    func roomAccess(room: String, username: String, completion: @escaping StoreCompletion<RoomAccess?>) {
+        inner.roomAccess(room: room, username: username, completion: completion)
+    }
+    func roomDetail(room: String, username: String, completion: @escaping StoreCompletion<RoomDetail?>) {
+        inner.roomDetail(room: room, username: username, completion: completion)
+    }
+    func addMember(room: String, username: String, completion: @escaping StoreCompletion<MembershipChange>) {
+        inner.addMember(room: room, username: username, completion: completion)
+    }
+    func removeMember(room: String, username: String, completion: @escaping StoreCompletion<Bool>) {
+        inner.removeMember(room: room, username: username, completion: completion)
     }
     func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) { inner.post(request, completion: completion) }
     func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {

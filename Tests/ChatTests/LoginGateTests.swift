@@ -48,6 +48,8 @@ final class LoginGateTests: XCTestCase {
         if case .failure(let e) = refused { XCTAssertEqual(e.retryAfter, 15 * 60 - 6) }
         XCTAssertNoThrow(try value(outcome { chat.login(username: "real", password: "correct horse", clientAddress: "198.51.100.10", completion: $0) }),
                          "another address is not affected")
+        XCTAssertNoThrow(try value(outcome { chat.register(username: "newcomer", password: "correct horse", clientAddress: "198.51.100.9", completion: $0) }),
+                         "failed logins do not stop registration from that address")
         clock.advance(seconds: 15 * 60)
         XCTAssertNoThrow(try value(outcome { chat.login(username: "real", password: "correct horse", clientAddress: "198.51.100.9", completion: $0) }),
                          "the window passes")

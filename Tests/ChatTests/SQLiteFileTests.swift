@@ -84,7 +84,7 @@ final class SQLiteFileTests: XCTestCase {
         let a = try SQLiteStore(path: dir.file())
         let chatA = ChatService(store: a, passwordCost: 1)
         let chatB = try contract.service()
-        XCTAssertEqual(try rawVersion(dir.file()), 4)
+        XCTAssertEqual(try rawVersion(dir.file()), SQLiteSchema.currentVersion)
         XCTAssertEqual(try value(contract.history(chatA, .newest, limit: 10)).messages.map(\.text), ["kept"])
         let session = try value(contract.login(chatA, "elder", "old password"))
         for _ in 0..<2 {
@@ -96,6 +96,32 @@ final class SQLiteFileTests: XCTestCase {
         XCTAssertEqual(a.readTokenHits, warm + 1)
         _ = try value(outcome { chatB.logout(token: session.token, completion: $0) })
         XCTAssertEqual(code(outcome { chatA.authenticate(token: session.token, completion: $0) }), "unauthorized")
+    }
+
+    /// A v4 file (before rooms v2) upgrades in place: its rooms are public and have no owner, its users are
+    /// members of `general`, and membership then works (and is kept fresh) on the migrated file.
+    func testMigratesVersion4FileToRoomsV2() throws {
+        try rawSQL(dir.file(), SQLiteSchema.migrations[0..<4].joined(separator: "\n") + """
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('Old_Timer', 'old_timer', 'x', 1);
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('bob', 'bob', 'x', 2);
+            INSERT INTO rooms (name, created_at, last_seq) VALUES ('legacy', 3, 1);
+            INSERT INTO messages VALUES (2, 1, 'm1', 'bob', 'from v4', 4, NULL);
+            PRAGMA user_version = 4;
+            """)
+        let chat = ChatService(store: try SQLiteStore(path: dir.file()), passwordCost: 1)
+        XCTAssertEqual(try rawVersion(dir.file()), SQLiteSchema.currentVersion)
+        let old = User(username: "Old_Timer", createdAt: Timestamp(milliseconds: 1))
+        let list = try value(outcome { chat.rooms(user: old, after: nil, limit: 1000, completion: $0) })
+        XCTAssertEqual(list.rooms.map(\.name), ["general", "legacy"])
+        XCTAssertEqual(list.rooms.map(\.room.visibility), [.public, .public])
+        XCTAssertEqual(list.rooms.map(\.room.owner), [nil, nil])
+        XCTAssertEqual(list.rooms.map(\.joined), [true, false], "v4 users are members of general, not of other rooms")
+        let general = try value(outcome { chat.room(user: old, name: "general", completion: $0) })
+        XCTAssertEqual(general.members, ["bob", "Old_Timer"], "sorted by lowercase form, shown as registered")
+        let page = try value(outcome { chat.history(room: "legacy", cursor: .newest, limit: 10, completion: $0) })
+        XCTAssertEqual(page.messages.map(\.text), ["from v4"])
+        let made = try value(outcome { chat.createRoom(user: old, name: "new-private", visibility: "private", completion: $0) })
+        XCTAssertEqual(made.room.owner, "Old_Timer")
     }
 
     func testRefusesNewerSchema() throws {

@@ -1,6 +1,6 @@
 // Throughput numbers for the SQLite store (printed, never asserted). Runs only with KONNECT_BENCH=1:
 //   KONNECT_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter SQLiteStoreBenchmarkTests
-import Chat
+@testable import Chat
 import Dispatch
 import Foundation
 import Store

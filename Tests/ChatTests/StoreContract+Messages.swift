@@ -88,6 +88,23 @@ extension StoreContract {
         XCTAssertEqual(later.message.seq, 4)
     }
 
+    /// Issue 12: created_at never goes backwards within a room, even when a post's clock reading is older than the
+    /// room's newest message (posts taken on several threads or instances commit in seq order).
+    func createdAtNeverGoesBackwards() throws {
+        let clock = TestClock()
+        let chat = try service(clock: clock)
+        let user = try register(chat, "clocks")
+        let first = try value(post(chat, user, "now")).message
+        clock.advance(seconds: -5)                      // a post whose clock reading is 5 s older
+        let second = try value(post(chat, user, "earlier clock")).message
+        XCTAssertEqual(second.seq, first.seq + 1)
+        XCTAssertGreaterThanOrEqual(second.createdAt, first.createdAt)
+        let page = try value(history(chat, .newest, limit: 10))
+        XCTAssertEqual(page.messages.map(\.createdAt), page.messages.map(\.createdAt).sorted(), "stored as answered")
+        clock.advance(seconds: 10)
+        XCTAssertGreaterThan(try value(post(chat, user, "later")).message.createdAt, second.createdAt)
+    }
+
     /// 8 threads × 100 posts at once: seqs 1…800 gap-free, and every completion sees its message committed.
     func concurrentPosts() throws {
         let chat = try service()

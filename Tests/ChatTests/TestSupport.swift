@@ -1,5 +1,5 @@
 // Helpers for the chat tests: waiting for completions, an injectable clock, temporary database files.
-import Chat
+@testable import Chat
 import Dispatch
 import Foundation
 import Synchronization
@@ -75,4 +75,19 @@ extension PostOutcome {
         }
     }
     var isCreated: Bool { if case .created = self { return true } else { return false } }
+}
+
+extension ChatService {
+    /// v1-style room creation for tests of other things: a public room owned by `roomowner` (made on first use).
+    func createRoom(name: String?, completion: @escaping Completion<RoomView>) {
+        store.createUser(username: "roomowner", passwordHash: "x", at: clock()) { [self] _ in
+            createRoom(user: User(username: "roomowner", createdAt: clock()), name: name, visibility: nil,
+                       completion: completion)
+        }
+    }
+
+    /// Every public room, by name (what GET /rooms answered in v1).
+    func rooms(completion: @escaping Completion<[Room]>) {
+        store.rooms(username: "", after: nil, limit: 1000) { completion($0.map { $0.rooms.map(\.room) }) }
+    }
 }

@@ -34,6 +34,9 @@ final class ChunkedDecoderTests: XCTestCase {
             ("A\r\n0123456789\r\n0\r\n\r\n", "0123456789", "uppercase hex"),
             ("5;name=value;x=\"q s\"\r\nhello\r\n0\r\n\r\n", "hello", "chunk extensions (§7.1.1) are ignored"),
             ("5 ;ext\r\nhello\r\n0\r\n\r\n", "hello", "BWS before the extension"),
+            ("5 ; a = \"x\\\"y;z\" ;b\r\nhello\r\n0\r\n\r\n", "hello", "BWS around ';' and '=', a quoted-pair"),
+            ("5;a=b\t;c\r\nhello\r\n0\r\n\r\n", "hello", "token value, BWS, a second extension"),
+            ("5\r\nhello\r\n0\r\nX:\r\n\r\n", "hello", "an empty trailer value"),
             ("5\r\nhello\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n", "hello", "trailer fields (§7.1.2) are discarded"),
             ("0\r\n\r\n", "", "empty body"),
             ("000005\r\nhello\r\n0\r\n\r\n", "hello", "leading zeros"),
@@ -72,6 +75,18 @@ final class ChunkedDecoderTests: XCTestCase {
             ("0\r\n X: 1\r\n\r\n", 400, "obs-fold in the trailer"),
             ("0\r\nX: 1\n\r\n", 400, "bare LF in the trailer"),
             ("0\r\n\r\r", 400, "bad final CRLF"),
+            // Issue 13 item 8: RFC 9112 §7.1 chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS
+            // "=" BWS value ] ), value = token / quoted-string; trailer lines are field lines (name ":").
+            ("1 junk\r\nx\r\n0\r\n\r\n", 400, "text after the size that is not an extension"),
+            ("2;\r\nab\r\n0\r\n\r\n", 400, "';' without an extension name"),
+            ("1;a=\"b\r\nx\r\n0\r\n\r\n", 400, "unbalanced quote in an extension value"),
+            ("1;a=b\"c\"\r\nx\r\n0\r\n\r\n", 400, "quote inside a token value"),
+            ("1 \r\nx\r\n0\r\n\r\n", 400, "trailing space after the size"),
+            ("1;a \r\nx\r\n0\r\n\r\n", 400, "trailing space after an extension name"),
+            ("1;a=\r\nx\r\n0\r\n\r\n", 400, "'=' without a value"),
+            ("1;=b\r\nx\r\n0\r\n\r\n", 400, "a value without a name"),
+            ("0\r\nNoColon\r\n\r\n", 400, "a trailer line without a colon"),
+            ("0\r\nBad Name: 1\r\n\r\n", 400, "a space inside a trailer field name"),
         ]
         for c in cases {
             XCTAssertEqual(whole(c.input).0, .error(status: c.status), c.comment)

@@ -25,6 +25,8 @@ final class RequestParserTests: XCTestCase {
             ("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET", "/", 1, 1, "RFC 9112 §2.2: a leading empty line is ignored"),
             ("POST /m HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", "POST", "/m", 1, 2, "Content-Length"),
             ("GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Sp:   v  \r\n\r\n", "GET", "/", 1, 3, "empty value, OWS trimmed"),
+            ("GET / HTTP/1.2\r\nHost: a\r\n\r\n", "GET", "/", 1, 1, "RFC 9110 §2.5: HTTP/1.2 is handled as HTTP/1.1"),
+            ("GET / HTTP/1.9\r\nHost: a\r\n\r\n", "GET", "/", 1, 1, "any higher minor version too"),
             ("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n", "M-SEARCH", "*", 1, 1, "token method, asterisk form"),
             ("GET / HTTP/1.1\r\nHost: a\r\nX: caf\u{e9}\r\n\r\n", "GET", "/", 1, 2, "obs-text in a value is kept"),
         ]
@@ -100,7 +102,6 @@ final class RequestParserTests: XCTestCase {
             ("GET / http/1.1\r\nHost: a\r\n\r\n", 400, "lowercase protocol name"),
             ("GET / HTTP/1\r\nHost: a\r\n\r\n", 400, "short version"),
             ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0 over HTTP/1 framing"),
-            ("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "HTTP/1.2"),
             ("GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505, "HTTP/0.9"),
             ("GET / HTTP/1.1\r\n\r\n", 400, "HTTP/1.1 without Host (§3.2)"),
             ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "two Host fields"),

@@ -1,4 +1,5 @@
 // Test support: the real server on 127.0.0.1 port 0 with the routes the engine tests use.
+import Dispatch
 import Glibc
 import Synchronization
 @testable import HTTP
@@ -30,7 +31,28 @@ final class TestServer: @unchecked Sendable {
             var body: [UInt8] = []
             body.reserveCapacity(size)
             while body.count < size { body.append(contentsOf: patternBlock.prefix(size - body.count)) }
-            r.respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: body))
+            let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: body)
+            if let ms = req.queryValue("ms").flatMap(Int.init) {   // from another thread, like the API's handlers
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) { r.respond(response) }
+            } else {
+                r.respond(response)
+            }
+        }
+        // Answers from another thread after `ms` milliseconds (a handler still busy when the client half-closes).
+        router.add("POST", "/later") { req, r in
+            let ms = Int(req.queryValue("ms") ?? "100") ?? 100
+            let body = req.body
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) {
+                r.respond(HTTPResponse(status: 201, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: body))
+            }
+        }
+        // Needs `Authorization`; the head-time check refuses a body without it (issue 13 item 2).
+        router.add("POST", "/secret", bodyLimit: 1 << 20) { req, r in
+            r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "\(req.body.count)"))
+        }
+        router.headCheck = { route, req in
+            guard route.pattern == "/secret", req.headers["Authorization"] == nil else { return nil }
+            return .problem(status: 401, code: "unauthorized", detail: "credentials needed")
         }
         let box = parked
         router.add("GET", "/park") { req, r in

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -73,5 +74,15 @@ static inline long konnect_raise_nofile(void) {
 }
 
 static inline int konnect_errno(void) { return errno; }
+
+/// glibc malloc_trim(0): gives free heap memory (in every arena) back to the kernel; defined in shim.c.
+int konnect_malloc_trim(void);
+
+/// Bytes in the socket's send queue not yet acknowledged by the peer (SIOCOUTQ, linux/sockios.h), or -1.
+static inline int konnect_send_queue(int fd) {
+    int n = 0;
+    if (ioctl(fd, 0x5411 /* SIOCOUTQ = TIOCOUTQ */, &n) != 0) return -1;
+    return n;
+}
 
 #endif

@@ -1,4 +1,5 @@
 // `konnect bench` past one process's open-file cap: subscriber shards in child processes, results over a pipe.
+import CLI
 import Foundation
 import Glibc
 import Synchronization

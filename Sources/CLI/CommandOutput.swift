@@ -5,14 +5,14 @@ import Foundation
 import Glibc
 #endif
 
-enum CommandOutput {
+public enum CommandOutput {
     /// Writes one line to stdout and flushes it, so a pipe (`konnect listen | grep`) sees each message at once.
     static func line(_ text: String, newline: Bool = true) {
         FileHandle.standardOutput.write(Data((newline ? text + "\n" : text).utf8))
     }
 
     /// Writes `konnect: <text>` to stderr.
-    static func error(_ text: String) {
+    public static func error(_ text: String) {
         FileHandle.standardError.write(Data("konnect: \(text)\n".utf8))
     }
 

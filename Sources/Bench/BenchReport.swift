@@ -78,6 +78,11 @@ struct BenchResult: Codable {
         var out = rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
         if !faults.isEmpty { out += "\n\nfaults:\n" + faults.map { "  " + $0 }.joined(separator: "\n") }
         if faultCount > faults.count { out += "\n  … and \(faultCount - faults.count) more" }
+        if errors["HTTP 429"] != nil {
+            // A server with the contract's posting limit (10 a second per account) measures the limit, not itself.
+            out += "\n\nthe server refused posts with 429: it limits posting per account; measure one started with"
+                + " `konnect serve --post-rate 0` (Tests/Bench/compare.sh does)"
+        }
         return out
     }
 

@@ -26,6 +26,8 @@ struct CommandSpec {
     static let common: [CommandOption] = [
         CommandOption(name: "server", valueName: "URL", help: "server to talk to (env KONNECT_SERVER, default http://127.0.0.1:8080)"),
         CommandOption(name: "json", valueName: nil, help: "print one JSON object per line"),
+        CommandOption(name: "cacert", valueName: "PEM", help: "for https: trust the CA certificates in this file instead of the system's"),
+        CommandOption(name: "insecure", valueName: nil, help: "for https: skip certificate and host name checks (tests only)"),
         CommandOption(name: "help", valueName: nil, help: "show this help (also -h)"),
     ]
 

@@ -1,4 +1,5 @@
 // `konnect bench`: load generator and delivery verifier for a running Konnect server (options, usage, dispatch).
+import CLI
 import Foundation
 import Transport
 
@@ -68,7 +69,7 @@ struct BenchOptions {
     }
 }
 
-enum BenchCommand {
+public enum BenchCommand {
     static let usage = """
     usage: konnect bench [--server URL] SCENARIO [options] [--json]
 
@@ -109,7 +110,7 @@ enum BenchCommand {
       konnect bench mixed --rooms 8 --clients 32 --readers 100 --json
     """
 
-    static func run(_ raw: [String]) -> Int32 {
+    public static func run(_ raw: [String]) -> Int32 {
         let options: BenchOptions
         do { options = try BenchOptions(raw) } catch {
             printError("konnect bench: \(error)")

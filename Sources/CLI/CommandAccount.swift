@@ -1,6 +1,7 @@
 // `konnect register`, `login`, `logout`, `whoami`: accounts and the saved token.
 import Client
 import Foundation
+import HTTP
 
 private let passwordStdin = CommandOption(name: "password-stdin", valueName: nil,
                                           help: "read the password from stdin (first line) instead of the terminal")
@@ -68,7 +69,11 @@ extension ClientCommand {
             // Forget the saved token even if the server could not be told: it must not be used again from here.
             try context.credentials.remove(server: context.server)
             if let failure { throw failure }
-            if !context.json { CommandOutput.line("logged out of \(context.server)") }
+            if context.json {
+                CommandOutput.line("{\"logged_out\":true,\"server\":\(jsonString(context.server))}")
+            } else {
+                CommandOutput.line("logged out of \(context.server)")
+            }
             return 0
         }
     }

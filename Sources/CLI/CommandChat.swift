@@ -6,13 +6,15 @@ import Synchronization
 extension ClientCommand {
     static var chat: ClientCommand {
         ClientCommand(spec: CommandSpec(
-            name: "chat", synopsis: "konnect chat [--room R]",
+            name: "chat", synopsis: "konnect chat [--room R | ROOM]",
             summary: "chat interactively: recent history, then live messages while you type (/help inside)",
-            options: [CommandOption(name: "room", valueName: "R", help: "the room to start in (default general)")],
-            examples: ["konnect chat", "konnect chat --room ops",
-                       "printf 'hello\\n/quit\\n' | konnect chat   # not a terminal: plain line mode"]
+            options: [CommandOption(name: "room", valueName: "R",
+                                    help: "the room to start in (default general); @bob: your direct room with bob")],
+            examples: ["konnect chat", "konnect chat --room ops", "konnect chat @bob",
+                       "printf 'hello\\n/quit\\n' | konnect chat   # not a terminal: plain line mode"],
+            positionals: 0...1
         )) { arguments, context in
-            try CommandChatSession(context: context, room: context.room(arguments)).run()
+            try CommandChatSession(context: context, room: context.room(arguments, positional: true)).run()
         }
     }
 }
@@ -25,7 +27,9 @@ final class CommandChatSession: Sendable {
         /room NAME   switch to room NAME
         /rooms       list the rooms
         /help        show this help
-        /quit        leave (also Ctrl-C or Ctrl-D)
+        /quit        leave (also Ctrl-C, or Ctrl-D on an empty line)
+        keys         ←/→ Home/End (Ctrl-A/E) move; Backspace/Delete anywhere; ↑/↓ the lines you sent;
+                     Ctrl-U/Ctrl-K clear before/after the cursor; Ctrl-W deletes a word
         """
 
     private let context: CommandContext
@@ -48,7 +52,12 @@ final class CommandChatSession: Sendable {
         if interactive {
             TerminalMode.enterCbreak()
         }
-        defer { if interactive { TerminalMode.restore() } }
+        defer {
+            if interactive {
+                editor.finish()          // the shell's prompt comes back on a clean line (issue 12)
+                TerminalMode.restore()
+            }
+        }
         show("logged in as \(user.username) — /help for commands, Ctrl-D to leave")
         while case .line(let line) = readInput() {
             if line.hasPrefix("/") {

@@ -9,14 +9,15 @@ struct ClientCommand {
 }
 
 /// The client side of `konnect`. `main.swift` asks it first; `nil` means "not a client command" (e.g. `serve`).
-enum ClientCommands {
+public enum ClientCommands {
     static var all: [ClientCommand] {
-        [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate]
+        [.register, .login, .logout, .whoami, .send, .history, .listen, .chat, .rooms, .roomsCreate, .roomsJoin,
+         .roomsLeave, .members, .membersAdd, .membersRemove]
     }
 
     /// Exit status for `konnect <arguments…>` (arguments without the program name), or nil when the first
     /// argument names no client command.
-    static func run(_ commandLine: [String]) -> Int32? {
+    public static func run(_ commandLine: [String]) -> Int32? {
         let arguments = commandFirst(commandLine)
         guard let name = arguments.first else {
             CommandHelp.printOverview(toStandardError: true)
@@ -40,10 +41,10 @@ enum ClientCommands {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--json" || argument.hasPrefix("--server=") {
+            if argument == "--json" || argument == "--insecure" || argument.hasPrefix("--server=") || argument.hasPrefix("--cacert=") {
                 leading.append(argument)
                 index += 1
-            } else if argument == "--server", index + 1 < arguments.count {
+            } else if argument == "--server" || argument == "--cacert", index + 1 < arguments.count {
                 leading += [argument, arguments[index + 1]]
                 index += 2
             } else {

@@ -8,15 +8,16 @@ import Glibc
 extension ClientCommand {
     static var listen: ClientCommand {
         ClientCommand(spec: CommandSpec(
-            name: "listen", synopsis: "konnect listen [--room R] [--after SEQ]",
+            name: "listen", synopsis: "konnect listen [--room R | ROOM] [--after SEQ]",
             summary: "print messages as they arrive (long-poll), reconnecting after errors; Ctrl-C stops",
-            options: [CommandOption(name: "room", valueName: "R", help: "the room (default general)"),
+            options: [CommandOption(name: "room", valueName: "R", help: "the room (default general); @bob: your direct room with bob"),
                       CommandOption(name: "after", valueName: "SEQ",
                                     help: "start after this seq (0: everything); default: only new messages")],
-            examples: ["konnect listen", "konnect listen --room ops --after 0",
-                       "konnect listen --json | jq --unbuffered -r '.user + \": \" + .text'"]
+            examples: ["konnect listen", "konnect listen --room ops --after 0", "konnect listen @bob",
+                       "konnect listen --json | jq --unbuffered -r '.user + \": \" + .text'"],
+            positionals: 0...1
         )) { arguments, context in
-            let room = context.room(arguments)
+            let room = try context.room(arguments, positional: true)
             let after = try arguments.integer("after", in: 0...Int64.max)
             // Ctrl-C is the normal way to stop listening: exit 0. Every message is already written (unbuffered).
             signal(SIGINT) { _ in _exit(0) }

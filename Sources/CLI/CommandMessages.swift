@@ -2,20 +2,28 @@
 import Client
 import Foundation
 
-private let roomOption = CommandOption(name: "room", valueName: "R", help: "the room (default general)")
+private let roomOption = CommandOption(name: "room", valueName: "R",
+                                       help: "the room (default general); @bob is your direct room with bob")
 
 extension ClientCommand {
     static var send: ClientCommand {
         ClientCommand(spec: CommandSpec(
-            name: "send", synopsis: "konnect send [--room R] [--client-id ID] [TEXT…]",
-            summary: "post a message (the arguments joined by spaces, or stdin when there are none)",
+            name: "send", synopsis: "konnect send [--room R | @USER] [--client-id ID] [TEXT…]",
+            summary: "post a message (the arguments joined by spaces, or stdin); a first word @USER sends to USER",
             options: [roomOption,
                       CommandOption(name: "client-id", valueName: "ID",
                                     help: "idempotency key; a repeat with the same ID posts nothing new (default: random)")],
-            examples: ["konnect send hello everyone", "echo 'build finished' | konnect send --room ci",
+            examples: ["konnect send hello everyone", "echo 'build finished' | konnect send --room ci", "konnect send @bob hi",
                        "konnect send --client-id deploy-42 --json 'deploy 42 done'"],
             positionals: 0...Int.max
         )) { arguments, context in
+            var arguments = arguments
+            var room = try context.room(arguments)
+            // `konnect send @bob hi`: a first word naming a user is the direct room with them.
+            if arguments.value("room") == nil, let first = arguments.positionals.first, first.hasPrefix("@") {
+                room = first
+                arguments.positionals.removeFirst()
+            }
             let text: String
             if arguments.positionals.isEmpty {
                 if TerminalMode.isTerminal() { CommandOutput.note("type the message, then Ctrl-D on a new line\n") }
@@ -25,7 +33,7 @@ extension ClientCommand {
             }
             let clientID = arguments.value("client-id") ?? UUID().uuidString.lowercased()
             let client = try context.authenticatedClient(timeout: 15)
-            let message = try postWithRetries(client, room: context.room(arguments), text: text, clientID: clientID)
+            let message = try postWithRetries(client, room: room, text: text, clientID: clientID)
             CommandOutput.message(message, json: context.json)
             return 0
         }
@@ -33,22 +41,27 @@ extension ClientCommand {
 
     static var history: ClientCommand {
         ClientCommand(spec: CommandSpec(
-            name: "history", synopsis: "konnect history [--room R] [--limit N] [--before SEQ | --after SEQ]",
+            name: "history", synopsis: "konnect history [--room R | ROOM] [--limit N] [--before SEQ | --after SEQ]",
             summary: "show a room's messages: the newest, or a page before or after a seq",
             options: [roomOption,
                       CommandOption(name: "limit", valueName: "N", help: "how many, 1–200 (default 50)"),
                       CommandOption(name: "before", valueName: "SEQ", help: "the newest N with seq < SEQ"),
                       CommandOption(name: "after", valueName: "SEQ", help: "the oldest N with seq > SEQ")],
-            examples: ["konnect history", "konnect history --room ops --limit 10",
-                       "konnect history --after 0 --limit 200 --json | jq -r .text"]
+            examples: ["konnect history", "konnect history --room ops --limit 10", "konnect history @bob",
+                       "konnect history --after 0 --limit 200 --json | jq -r .text"],
+            positionals: 0...1
         )) { arguments, context in
             let limit = try arguments.integer("limit", in: 1...200)
             let before = try arguments.integer("before", in: 1...Int64.max)
             let after = try arguments.integer("after", in: 0...Int64.max)
             if before != nil && after != nil { throw CommandUsageError("give at most one of --before and --after") }
-            let page = try context.authenticatedClient().history(room: context.room(arguments), limit: limit.map { Int($0) },
+            let page = try context.authenticatedClient().history(room: context.room(arguments, positional: true), limit: limit.map { Int($0) },
                                                                   before: before, after: after)
             for message in page.messages { CommandOutput.message(message, json: context.json) }
+            // Said on stderr, so `--json` output stays one message per line (and empty here).
+            if page.messages.isEmpty {
+                CommandOutput.note("no messages in \(page.room)" + (before != nil || after != nil ? " on that page" : " yet") + "\n")
+            }
             return 0
         }
     }

@@ -1,20 +1,21 @@
-// A small hand-written command-line parser: `--name value`, `--name=value`, boolean `--flag`, positionals.
+// A small hand-written command-line parser for `konnect serve` and `konnect bench` (the client commands use
+// CommandFlags): `--name value`, `--name=value`, boolean `--flag`, positionals.
 import Glibc
 
 /// A usage mistake: printed with the command's usage, exit status 2.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct UsageError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Parsed arguments of one subcommand. Unknown flags are usage errors.
-struct Arguments {
-    private(set) var values: [String: String] = [:]
-    private(set) var switches: Set<String> = []
-    private(set) var positional: [String] = []
+public struct Arguments {
+    public private(set) var values: [String: String] = [:]
+    public private(set) var switches: Set<String> = []
+    public private(set) var positional: [String] = []
 
     /// `valueFlags` take a value, `switchFlags` do not (names without the leading dashes).
-    init(_ arguments: [String], valueFlags: Set<String>, switchFlags: Set<String> = ["help"]) throws {
+    public init(_ arguments: [String], valueFlags: Set<String>, switchFlags: Set<String> = ["help"]) throws {
         var i = 0
         while i < arguments.count {
             let arg = arguments[i]
@@ -46,11 +47,11 @@ struct Arguments {
         }
     }
 
-    func has(_ name: String) -> Bool { switches.contains(name) }
+    public func has(_ name: String) -> Bool { switches.contains(name) }
 
-    func string(_ name: String, _ fallback: String) -> String { values[name] ?? fallback }
+    public func string(_ name: String, _ fallback: String) -> String { values[name] ?? fallback }
 
-    func int(_ name: String, _ fallback: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+    public func int(_ name: String, _ fallback: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
         guard let text = values[name] else { return fallback }
         guard let v = Int(text), range.contains(v) else {
             throw UsageError("--\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
@@ -59,13 +60,13 @@ struct Arguments {
     }
 
     /// A rate per second: a finite number ≥ 0 (0 usually means "off").
-    func rate(_ name: String, _ fallback: Double) throws -> Double {
+    public func rate(_ name: String, _ fallback: Double) throws -> Double {
         guard let text = values[name] else { return fallback }
         guard let v = Double(text), v >= 0, v.isFinite else { throw UsageError("--\(name) must be a number ≥ 0 per second, got '\(text)'") }
         return v
     }
 
-    func seconds(_ name: String, _ fallback: Double) throws -> Double {
+    public func seconds(_ name: String, _ fallback: Double) throws -> Double {
         guard let text = values[name] else { return fallback }
         guard let v = Double(text), v > 0, v.isFinite else { throw UsageError("--\(name) must be a positive number of seconds, got '\(text)'") }
         return v
@@ -73,7 +74,7 @@ struct Arguments {
 }
 
 /// Writes a line to stderr (unbuffered, whole lines, safe from any thread).
-func printError(_ line: String) {
+public func printError(_ line: String) {
     var text = line
     text.append("\n")
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }   // one write: lines from loops never interleave

@@ -10,10 +10,12 @@ final class PostgresBatch {
     private final class RoomState {
         let id: Int64
         var lastSeq: Int64
+        var lastCreatedAt: Int64              // the newest message's created_at (ms): a later post is never earlier
         var messages: [Message] = []
-        init(id: Int64, lastSeq: Int64) {
+        init(id: Int64, lastSeq: Int64, lastCreatedAt: Int64) {
             self.id = id
             self.lastSeq = lastSeq
+            self.lastCreatedAt = lastCreatedAt
         }
     }
 
@@ -80,8 +82,13 @@ final class PostgresBatch {
                     : .failure(.idempotencyKeyReused(key))
             }
         }
+        // created_at never goes backwards within a room (issue 12): posts taken at once on several threads or
+        // instances commit in seq order, not in the order their clocks were read. `lastCreatedAt` was read under
+        // the room's row lock, so it is the newest committed one on any instance.
+        let createdAt = Timestamp(milliseconds: max(request.at.milliseconds, room.lastCreatedAt))
+        room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: ids.next(request.at), room: request.room, seq: room.lastSeq + 1,
-                              user: request.user, text: request.text, createdAt: request.at, clientID: request.clientID)
+                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID)
         room.lastSeq = message.seq
         room.messages.append(message)
         if let key = message.clientID { pending[PendingKey(roomID: room.id, user: message.user, clientID: key)] = message }
@@ -107,7 +114,8 @@ final class PostgresBatch {
         ])
         for name in order {
             guard let room = rooms[name], !room.messages.isEmpty else { continue }
-            try db.query(PGSQL.advanceRoom, [.int(room.lastSeq), .int(room.id), .text(name)]) { _ in () }
+            try db.query(PGSQL.advanceRoom, [.int(room.lastSeq), .int(room.id), .text(name),
+                                             .int(room.lastCreatedAt)]) { _ in () }
         }
     }
 
@@ -121,7 +129,7 @@ final class PostgresBatch {
     private func room(_ name: String) throws -> RoomState? {
         if let known = rooms[name] { return known }
         guard let state = try db.query(PGSQL.lockRoom, [.text(name)], row: { row in
-            RoomState(id: row.int(0), lastSeq: row.int(2))
+            RoomState(id: row.int(0), lastSeq: row.int(2), lastCreatedAt: row.isNull(3) ? .min : row.int(3))
         }).first else { return nil }
         rooms[name] = state
         order.append(name)

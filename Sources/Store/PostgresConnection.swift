@@ -43,6 +43,8 @@ struct PostgresRow {
     func text(_ column: Int32) -> String { String(cString: PQgetvalue(result, index, column)) }
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
     func int(_ column: Int32) -> Int64 { Int64(text(column)) ?? 0 }
+    /// A boolean in text form ("t"); NULL is false.
+    func bool(_ column: Int32) -> Bool { !isNull(column) && PQgetvalue(result, index, column).pointee == CChar(bitPattern: UInt8(ascii: "t")) }
 }
 
 /// A connection plus its prepared statements (named by order of first use). Not thread-safe: each store thread

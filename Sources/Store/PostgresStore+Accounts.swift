@@ -5,8 +5,10 @@ extension PostgresStore {
     public func createUser(username: String, passwordHash: String, at: Timestamp,
                            completion: @escaping StoreCompletion<User>) {
         write(completion) { batch in
-            let changed = try batch.db.run(PGSQL.insertUser, [.text(username), .text(Validation.usernameKey(username)),
-                                                              .text(passwordHash), .int(at.milliseconds)])
+            // One statement: the user and their membership of `general` (rooms v2), in the same commit.
+            let changed = try batch.db.query(PGSQL.insertUserJoiningGeneral, [
+                .text(username), .text(Validation.usernameKey(username)), .text(passwordHash), .int(at.milliseconds),
+            ]) { $0.int(0) }.first ?? 0
             return changed == 1 ? .success(User(username: username, createdAt: at)) : .failure(.usernameTaken(username))
         }
     }

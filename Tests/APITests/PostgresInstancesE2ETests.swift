@@ -259,7 +259,7 @@ func pgClient(_ port: Int, _ token: String) -> APIClient {
     return c
 }
 
-/// Holds one value set from any thread.
+/// Holds one value set from any thread (also used by RoomAuthorizationTests).
 final class Box<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: T?

@@ -41,8 +41,8 @@ final class PostgresInstancesTests: XCTestCase {
         XCTAssertEqual(errors.value, [])
         XCTAssertEqual(stores.value?.count, 6)
         guard let store = stores.value?.first else { return }
-        let rooms = try value(outcome { store.rooms(completion: $0) })
-        XCTAssertEqual(rooms.map(\.name), ["general"])
+        let rooms = try value(outcome { store.rooms(username: "nobody", after: nil, limit: 10, completion: $0) })
+        XCTAssertEqual(rooms.rooms.map(\.name), ["general"])
     }
 
     func testPostOnOneWakesWaiterOnOther() throws {

@@ -23,6 +23,19 @@ final class PostgresStoreTests: XCTestCase {
     func testConcurrentPosts() throws { try contract.concurrentPosts() }
     func testWaitersWokenByOnePost() throws { try contract.waitersWokenByOnePost() }
     func testWaiterAnswersAtOnce() throws { try contract.waiterAnswersAtOnce() }
+    func testCreatedAtNeverGoesBackwards() throws { try contract.createdAtNeverGoesBackwards() }
+    func testPrivateRoomsAreInvisibleToOthers() throws { try contract.privateRoomsAreInvisibleToOthers() }
+    func testMembershipRules() throws { try contract.membershipRules() }
+    func testDirectRooms() throws { try contract.directRooms() }
+    func testRoomPaging() throws { try contract.roomPaging() }
+    func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
+    /// Two PostgresStores (two instances) on one database.
+    func testMembershipFreshAcrossInstances() throws {
+        try contract.membershipFreshAcrossInstances { [server] in
+            let conninfo = try server!.freshDatabase()
+            return (try PostgresStore(conninfo: conninfo), try PostgresStore(conninfo: conninfo))
+        }
+    }
 
     /// The one-statement token check + page: 401 comes before 404, and an expired token is refused.
     func testAuthenticatedHistoryInOneStatement() throws {

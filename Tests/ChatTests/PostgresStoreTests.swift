@@ -1,7 +1,7 @@
 // PostgresStore: the store contract on a throwaway PostgreSQL, plus what only several instances show.
 @testable import Chat
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 final class PostgresStoreTests: XCTestCase {
@@ -56,5 +56,46 @@ final class PostgresStoreTests: XCTestCase {
         clock.advance(seconds: 61)
         XCTAssertEqual(code(outcome { chat.history(token: token, room: "general", cursor: .newest, limit: 10, completion: $0) }),
                        "unauthorized")
+    }
+
+    /// A v1 database (before rooms v2) upgrades in place: its rooms are public without an owner, its users are
+    /// members of `general` (of no other room), its messages stay, and a post after the upgrade is never dated
+    /// before the room's newest message.
+    func testMigratesVersion1DatabaseToRoomsV2() throws {
+        let conninfo = try server.freshDatabase()
+        let raw = try PostgresConnection(conninfo: conninfo)
+        try raw.execute(PostgresSchema.migrations[0] + """
+            ;
+            CREATE TABLE konnect_schema (version integer NOT NULL);
+            INSERT INTO konnect_schema (version) VALUES (1);
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('Old_Timer', 'old_timer', 'x', 1);
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('bob', 'bob', 'x', 2);
+            INSERT INTO rooms (name, created_at, last_seq) VALUES ('legacy', 3, 1);
+            INSERT INTO messages SELECT id, 1, 'm1', 'bob', 'from v1', 4102444800000, NULL FROM rooms WHERE name = 'legacy';
+            """)
+        let chat = ChatService(store: try PostgresStore(conninfo: conninfo), passwordCost: 1)
+        XCTAssertEqual(try raw.query("SELECT version FROM konnect_schema", []) { Int($0.int(0)) }, [PostgresSchema.currentVersion])
+        let old = User(username: "Old_Timer", createdAt: Timestamp(milliseconds: 1))
+        let list = try value(outcome { chat.rooms(user: old, after: nil, limit: 1000, completion: $0) })
+        XCTAssertEqual(list.rooms.map(\.name), ["general", "legacy"])
+        XCTAssertEqual(list.rooms.map(\.room.visibility), [.public, .public])
+        XCTAssertEqual(list.rooms.map(\.room.owner), [nil, nil])
+        XCTAssertEqual(list.rooms.map(\.joined), [true, false], "v1 users are members of general, not of other rooms")
+        let general = try value(outcome { chat.room(user: old, name: "general", completion: $0) })
+        XCTAssertEqual(general.members, ["bob", "Old_Timer"], "sorted by lowercase form, shown as registered")
+        let page = try value(outcome { chat.history(room: "legacy", cursor: .newest, limit: 10, completion: $0) })
+        XCTAssertEqual(page.messages.map(\.text), ["from v1"])
+        let posted = try value(contract.post(chat, old, "after the upgrade", room: "legacy")).message
+        XCTAssertEqual(posted.seq, 2)
+        XCTAssertEqual(posted.createdAt.milliseconds, 4102444800000, "clamped to the newest message's created_at")
+        let made = try value(outcome { chat.createRoom(user: old, name: "new-private", visibility: "private", completion: $0) })
+        XCTAssertEqual(made.room.owner, "Old_Timer")
+    }
+
+    func testRefusesNewerSchema() throws {
+        let conninfo = try server.freshDatabase()
+        let raw = try PostgresConnection(conninfo: conninfo)
+        try raw.execute("CREATE TABLE konnect_schema (version integer NOT NULL); INSERT INTO konnect_schema VALUES (99)")
+        XCTAssertThrowsError(try PostgresStore(conninfo: conninfo))
     }
 }

@@ -9,8 +9,11 @@ import Foundation
 /// wake-ups. No libpq call ever runs on the caller's thread, so an HTTP event loop never waits on PostgreSQL;
 /// completions run on the store's threads.
 ///
-/// Nothing is cached across requests: a token lookup reads the database every time, so a logout on any instance
-/// fails that token on every instance at the next request.
+/// Caches: token lookups only (`PostgresTokenCache`: at most 90 ms, evicted by NOTIFY). Room access is read from
+/// the database on every request (`roomAccess`, one primary-key statement on a reader thread; folded into the one
+/// statement of the hot `history(tokenHash:…)`), so a membership change committed through any instance counts on
+/// every instance from its next request — a NOTIFY-invalidated cache could not promise that (the NOTIFY may
+/// arrive after the next request).
 ///
 /// While PostgreSQL is unreachable every call fails with `unavailable` (503); each thread reconnects on its next
 /// use and the listener retries on its own, re-reading every room when it is back.

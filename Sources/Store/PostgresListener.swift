@@ -24,18 +24,21 @@ final class PostgresListener: @unchecked Sendable {
     private let conninfo: String
     private let ownPID: @Sendable () -> Int32
     private let tokenRevoked: @Sendable ([UInt8]) -> Void
+    private let membersChanged: @Sendable () -> Void
     private let reconnected: @Sendable () -> Void
     static let retryDelays: [Double] = [0.05, 0.1, 0.2, 0.5, 1]
 
     /// - Parameters:
     ///   - ownPID: the writer connection's backend PID; its room NOTIFYs were already reported by `committed`.
     ///   - tokenRevoked: a logout anywhere (the token's hash).
+    ///   - membersChanged: a membership or room change anywhere (this instance's too).
     ///   - reconnected: after each (re)connect, before rooms are re-read: logouts meanwhile were not heard.
     init(conninfo: String, ownPID: @escaping @Sendable () -> Int32, tokenRevoked: @escaping @Sendable ([UInt8]) -> Void,
-         reconnected: @escaping @Sendable () -> Void) {
+         membersChanged: @escaping @Sendable () -> Void = {}, reconnected: @escaping @Sendable () -> Void) {
         self.conninfo = conninfo
         self.ownPID = ownPID
         self.tokenRevoked = tokenRevoked
+        self.membersChanged = membersChanged
         self.reconnected = reconnected
     }
 
@@ -70,7 +73,7 @@ final class PostgresListener: @unchecked Sendable {
     /// A connection that LISTENs, after which every room is re-read.
     private func listen() throws -> PostgresConnection {
         let db = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-listener")
-        try db.execute("LISTEN \(PGSQL.channel); LISTEN \(PGSQL.tokenChannel)")
+        try db.execute("LISTEN \(PGSQL.channel); LISTEN \(PGSQL.tokenChannel); LISTEN \(PGSQL.membersChannel)")
         reconnected()
         let rows = try db.query(PGSQL.roomLastSeqs, []) { ($0.text(0), $0.int(1)) }
         state.withLock { $0.connected = true }
@@ -110,7 +113,12 @@ final class PostgresListener: @unchecked Sendable {
             defer { PQfreemem(notify) }
             guard let extra = notify.pointee.extra, let channel = notify.pointee.relname else { continue }
             let payload = String(cString: extra)
-            if String(cString: channel) == PGSQL.tokenChannel {
+            let name = String(cString: channel)
+            if name == PGSQL.membersChannel {
+                membersChanged()
+                continue
+            }
+            if name == PGSQL.tokenChannel {
                 if let hash = Self.bytes(hex: payload) { tokenRevoked(hash) }
                 continue
             }

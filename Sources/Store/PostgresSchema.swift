@@ -54,8 +54,9 @@ enum PostgresSchema {
         // v2: rooms v2, as SQLite's v5 (../shared/API.md "Rooms v2"). Rooms gain a visibility and an owner (rooms
         // of v1 stay public, without one); memberships; every existing user joins `general`. The `members`
         // generation is bumped by statement triggers in the very transaction of any membership change, any room
-        // created, removed or changed other than its counter, and any user removed or renamed (as SQLite's, for
-        // caches that key on it). Also rooms.last_created_at: the newest message's created_at, read under the
+        // created, removed or changed other than its counter, and any user removed or renamed (as SQLite's), and
+        // the same triggers send NOTIFY konnect_members at COMMIT: every instance drops its access cache
+        // (`PostgresAccessCache`). Also rooms.last_created_at: the newest message's created_at, read under the
         // room's row lock by the writer so created_at never goes backwards within a room (SQLite reads it from
         // messages; here a separate read would need another round trip and a fresh snapshot).
         """
@@ -79,6 +80,7 @@ enum PostgresSchema {
         CREATE FUNCTION konnect_members_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             UPDATE cache_generations SET members = members + 1 WHERE id = 1;
+            PERFORM pg_notify('konnect_members', '');
             RETURN NULL;
         END $$;
         CREATE TRIGGER room_members_changed AFTER INSERT OR UPDATE OR DELETE ON room_members
@@ -127,6 +129,8 @@ enum PGSQL {
     static let channel = "konnect_rooms"
     /// The channel of logouts: the payload is the token's SHA-256 in hex (see `PostgresTokenCache`).
     static let tokenChannel = "konnect_tokens"
+    /// The channel of membership and room changes (no payload), sent by schema v2's triggers.
+    static let membersChannel = "konnect_members"
     /// Applied to each new connection: durable commits whatever the server's configuration says (a 201 only
     /// after the commit reached disk), and a bound on how long a statement may wait for a lock.
     static let session = "SET synchronous_commit = on; SET lock_timeout = '10s'; SET client_min_messages = warning"

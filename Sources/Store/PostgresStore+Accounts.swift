@@ -4,7 +4,7 @@ import Chat
 extension PostgresStore {
     public func createUser(username: String, passwordHash: String, at: Timestamp,
                            completion: @escaping StoreCompletion<User>) {
-        write(completion) { batch in
+        write(evictingAccess(completion)) { batch in
             // One statement: the user and their membership of `general` (rooms v2), in the same commit.
             let changed = try batch.db.query(PGSQL.insertUserJoiningGeneral, [
                 .text(username), .text(Validation.usernameKey(username)), .text(passwordHash), .int(at.milliseconds),

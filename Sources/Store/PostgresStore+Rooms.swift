@@ -17,7 +17,7 @@ extension PostgresStore {
 
     public func createRoom(name: String, visibility: RoomVisibility, owner: String, at: Timestamp,
                            completion: @escaping StoreCompletion<Room>) {
-        write(completion) { batch in
+        write(evictingAccess(completion)) { batch in
             guard let (registered, made) = try batch.db.query(PGSQL.insertRoomOwned, [
                 .text(name), .int(at.milliseconds), .text(visibility.rawValue), .text(Validation.usernameKey(owner)),
             ], row: { ($0.optionalText(0), $0.int(1)) }).first else { return .failure(.unavailable("no answer")) }
@@ -29,7 +29,7 @@ extension PostgresStore {
 
     public func openDirectRoom(name: String, usernames: [String], requester: String, at: Timestamp,
                                completion: @escaping StoreCompletion<RoomAccess>) {
-        write(completion) { batch in
+        write(evictingAccess(completion)) { batch in
             let keys = Array(Set(usernames.map(Validation.usernameKey))).sorted()
             let found = Set(try batch.db.query(PGSQL.openDirectRoom, [
                 .text(name), .int(at.milliseconds), .text(PostgresArray.literal(keys.map { Optional($0) })),
@@ -43,15 +43,31 @@ extension PostgresStore {
         }
     }
 
-    /// Read from the database on every call (one round trip on a reader thread, never on the caller's): a
-    /// membership change committed by any instance is seen by the next request here. The hot read
-    /// (`history(tokenHash:…)`) folds this check into its one statement, so it costs no round trip there.
+    /// A public room's answer from memory when kept (answered on the caller's thread: memory only; see
+    /// `PostgresAccessCache`); everything else — private and direct rooms, names not found — read from the
+    /// database (one round trip on a reader thread, never on the caller's), so a membership change committed by
+    /// any instance is seen by the next request here. The hot read (`history(tokenHash:…)`) folds this check into
+    /// its one statement, so it costs no round trip there.
     public func roomAccess(room: String, username: String, completion: @escaping StoreCompletion<RoomAccess?>) {
-        read(completion) { db in
-            .success(try db.query(PGSQL.roomAccess, [.text(room), .text(Validation.usernameKey(username))]) { row in
+        let key = PostgresAccessCache.Key(room: room, userKey: Validation.usernameKey(username))
+        if let hit = accessCache.access(key) { return completion(.success(hit)) }
+        let ticket = accessCache.ticket()
+        read(completion) { [accessCache] db in
+            let found = try db.query(PGSQL.roomAccess, [.text(room), .text(key.userKey)]) { row in
                 RoomAccess(room: row.text(0), visibility: RoomVisibility(rawValue: row.text(3)) ?? .private,
                            owner: row.optionalText(4), isMember: row.bool(5))
-            }.first)
+            }.first
+            accessCache.remember(found, for: key, ticket: ticket)
+            return .success(found)
+        }
+    }
+
+    /// A completion that first drops this instance's access cache (other instances drop theirs when the NOTIFY
+    /// sent by the change's triggers arrives).
+    func evictingAccess<T>(_ completion: @escaping StoreCompletion<T>) -> StoreCompletion<T> {
+        { [accessCache] result in
+            accessCache.evictAll()
+            completion(result)
         }
     }
 
@@ -68,7 +84,7 @@ extension PostgresStore {
     }
 
     public func addMember(room: String, username: String, completion: @escaping StoreCompletion<MembershipChange>) {
-        write(completion) { batch in
+        write(evictingAccess(completion)) { batch in
             Self.membership(try batch.db.query(PGSQL.addMember, [.text(room), .text(Validation.usernameKey(username))]) {
                 ($0.isNull(0), $0.isNull(1), $0.int(2))
             }.first, room: room, username: username).map { $0 == 1 ? .added : .alreadyMember }
@@ -76,7 +92,7 @@ extension PostgresStore {
     }
 
     public func removeMember(room: String, username: String, completion: @escaping StoreCompletion<Bool>) {
-        write(completion) { batch in
+        write(evictingAccess(completion)) { batch in
             Self.membership(try batch.db.query(PGSQL.removeMember, [.text(room), .text(Validation.usernameKey(username))]) {
                 ($0.isNull(0), $0.isNull(1), $0.int(2))
             }.first, room: room, username: username).map { $0 == 1 }

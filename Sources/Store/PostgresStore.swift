@@ -9,11 +9,12 @@ import Foundation
 /// wake-ups. No libpq call ever runs on the caller's thread, so an HTTP event loop never waits on PostgreSQL;
 /// completions run on the store's threads.
 ///
-/// Caches: token lookups only (`PostgresTokenCache`: at most 90 ms, evicted by NOTIFY). Room access is read from
+/// Caches: token lookups (`PostgresTokenCache`: at most 90 ms, evicted by NOTIFY) and public rooms' access
+/// (`PostgresAccessCache`: the same, by NOTIFY konnect_members). Access to private and direct rooms is read from
 /// the database on every request (`roomAccess`, one primary-key statement on a reader thread; folded into the one
-/// statement of the hot `history(tokenHash:…)`), so a membership change committed through any instance counts on
-/// every instance from its next request — a NOTIFY-invalidated cache could not promise that (the NOTIFY may
-/// arrive after the next request).
+/// statement of the hot `history(tokenHash:…)` for every room), so a membership change committed through any
+/// instance counts on every instance from its next request — a NOTIFY-invalidated cache alone could not promise
+/// that (the NOTIFY may arrive after the next request).
 ///
 /// While PostgreSQL is unreachable every call fails with `unavailable` (503); each thread reconnects on its next
 /// use and the listener retries on its own, re-reading every room when it is back.
@@ -23,6 +24,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let readers: PostgresReaders
     let listener: PostgresListener
     let tokens = PostgresTokenCache()
+    let accessCache = PostgresAccessCache()
 
     /// Reader threads (and connections) per instance: a read is a round trip to the server, so throughput grows
     /// with how many are in flight. `KONNECT_PG_READERS` overrides (e.g. for benchmarks).
@@ -39,9 +41,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
         try setup.execute(PGSQL.session)
         try PostgresSchema.migrate(setup)
         let writerPID = Box()
-        let tokens = self.tokens
+        let tokens = self.tokens, accessCache = self.accessCache
         let listener = PostgresListener(conninfo: conninfo, ownPID: { writerPID.pid?() ?? 0 },
-                                        tokenRevoked: { tokens.evict($0) }, reconnected: { tokens.evictAll() })
+                                        tokenRevoked: { tokens.evict($0) }, membersChanged: { accessCache.evictAll() },
+                                        reconnected: { tokens.evictAll(); accessCache.evictAll() })
         self.listener = listener
         let writer = PostgresWriter(conninfo: conninfo) { advances in
             for advance in advances { listener.committed(advance) }

@@ -91,6 +91,49 @@ final class PostgresInstancesTests: XCTestCase {
         }
     }
 
+    /// Public rooms' access is kept in memory (`PostgresAccessCache`); a leave through A counts on B within 100 ms
+    /// (its only effect there: `not_member` when adding someone else), also with B's listener killed; private
+    /// rooms are never answered from memory, so a removal counts on B at its next request (see the contract's
+    /// `membershipFreshAcrossInstances`).
+    func testPublicRoomMembershipLeftOnOneCountsOnOtherWithin100ms() throws {
+        let (a, b) = try pair()
+        let owner = try contract.register(a, "owner"), guest = try contract.register(a, "guest")
+        _ = try contract.register(a, "third")
+        _ = try value(outcome { a.createRoom(user: owner, name: "club", visibility: nil, completion: $0) })
+        /// B's answer to guest adding third: "added"/"alreadyMember", or the error code — never failing the test.
+        func guestAddsThirdOnB() -> String {
+            switch outcome({ b.addMember(user: guest, room: "club", username: "third", completion: $0) }) {
+            case .success(let change): return "\(change)"
+            case .failure(let error): return error.code
+            }
+        }
+        /// Seconds until B answers guest's add with something other than `stale`, at most 1.
+        func secondsUntilB(leaves stale: (String) -> Bool) -> Double? {
+            let start = Date()
+            while Date().timeIntervalSince(start) < 1 {
+                if !stale(guestAddsThirdOnB()) { return Date().timeIntervalSince(start) }
+                usleep(2_000)
+            }
+            return nil
+        }
+        for round in 0..<2 {
+            _ = try value(outcome { a.addMember(user: guest, room: "club", username: "guest", completion: $0) })
+            XCTAssertNotNil(secondsUntilB(leaves: { $0 == "not_member" }), "round \(round): joined on A, a member on B")
+            for _ in 0..<3 {    // warm B's cache
+                XCTAssertEqual(try value(outcome { b.openRoom(user: guest, room: "club", completion: $0) }).access.isMember, true)
+            }
+            if round == 1 { try killListeners() }
+            _ = try value(outcome { a.removeMember(user: guest, room: "club", username: "guest", completion: $0) })
+            XCTAssertEqual(code(outcome { a.addMember(user: guest, room: "club", username: "third", completion: $0) }),
+                           "not_member", "at once on the instance that removed")
+            let refusedAfter = secondsUntilB(leaves: { $0 != "not_member" })
+            XCTAssertNotNil(refusedAfter, "round \(round)")
+            XCTAssertLessThan(refusedAfter ?? 1, 0.1, "round \(round): within 100 ms")
+            XCTAssertNoThrow(try value(outcome { b.openRoom(user: guest, room: "club", completion: $0) }),
+                             "a public room still admits them")
+        }
+    }
+
     /// Ends every listener connection of the test server (their NOTIFYs meanwhile are lost).
     func killListeners() throws {
         let admin = PQconnectdb(server.conninfo())

@@ -98,4 +98,31 @@ final class PostgresStoreTests: XCTestCase {
         try raw.execute("CREATE TABLE konnect_schema (version integer NOT NULL); INSERT INTO konnect_schema VALUES (99)")
         XCTAssertThrowsError(try PostgresStore(conninfo: conninfo))
     }
+
+    /// Benchmark (KONNECT_BENCH=1; printed, never asserted on time): what `roomAccess` costs on PostgreSQL — a
+    /// private room (one primary-key statement on a reader thread every time) and a public one (from memory once
+    /// read, see `PostgresAccessCache`) — one caller at a time, and 8 at once.
+    func testBenchRoomAccess() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["KONNECT_BENCH"] == "1", "set KONNECT_BENCH=1 to run benchmarks")
+        let store = try PostgresStore(conninfo: try server.freshDatabase())
+        let chat = ChatService(store: store, passwordCost: 1)
+        let owner = try contract.register(chat, "owner")
+        _ = try value(outcome { chat.createRoom(user: owner, name: "vault", visibility: "private", completion: $0) })
+        let rounds = 5000
+        for room in ["vault", "general"] {
+            var start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<rounds {
+                XCTAssertEqual(try value(outcome { store.roomAccess(room: room, username: "owner", completion: $0) })?.isMember, true)
+            }
+            let serial = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(rounds) / 1000
+            start = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                for _ in 0..<rounds / 8 {
+                    _ = outcome { store.roomAccess(room: room, username: "owner", completion: $0) }
+                }
+            }
+            let perSecond = Double(rounds / 8 * 8) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            print("roomAccess on PostgreSQL, \(room == "vault" ? "private" : "public") room: \(String(format: "%.1f", serial)) µs per call one at a time; \(String(format: "%.0f", perSecond)) calls/s with 8 callers")
+        }
+    }
 }

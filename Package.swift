@@ -12,12 +12,13 @@ let package = Package(
         .target(name: "CLinux"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),   // libpq (Debian libpq-dev)
         .systemLibrary(name: "CTLS", path: "Sources/CTLS"),          // OpenSSL libssl (HTTPS)
 
         .target(name: "Transport", dependencies: ["CLinux", "CTLS"]),
         .target(name: "HTTP", dependencies: ["Transport", "CTLS"]),
         .target(name: "Chat", dependencies: ["CCrypto"]),
-        .target(name: "Store", dependencies: ["Chat", "CSQLite"]),
+        .target(name: "Store", dependencies: ["Chat", "CSQLite", "CPostgres"]),
         .target(name: "API", dependencies: ["HTTP", "Chat"]),
         .target(name: "Client", dependencies: ["HTTP"]),
         .target(name: "CLI", dependencies: ["Client", "HTTP"]),                    // the client commands, flag parsing
@@ -25,8 +26,8 @@ let package = Package(
         .executableTarget(name: "konnect", dependencies: ["API", "Store", "HTTP", "Chat", "Transport", "CLI", "Bench"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Transport"]),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "Store"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "Store", "CPostgres"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTP", "Chat", "CPostgres"]),
         .testTarget(name: "CLITests", dependencies: ["HTTP", "Client", "CLI"]),
     ]
 )

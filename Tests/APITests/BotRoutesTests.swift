@@ -6,8 +6,11 @@ import HTTP
 
 final class BotRoutesTests: XCTestCase {
     var stack: TestStack!
-    override func setUpWithError() throws { stack = try TestStack() }
-    override func tearDown() { stack.stop() }
+    override func setUpWithError() throws {
+        try TestStack.requireSQLite(for: "bots")
+        stack = try TestStack()
+    }
+    override func tearDown() { stack?.stop() }   // nil when setUp skipped
 
     func bot(token: String) -> APIClient {
         let c = stack.client()

@@ -29,13 +29,14 @@ final class EventsTests: XCTestCase {
     var stack: TestStack!
 
     override func setUpWithError() throws {
+        try TestStack.requireSQLite(for: "the feed")
         stack = try TestStack(configure: { options in
             options.feedHeartbeat = 0.3
             options.feedStreamMaxQueued = 64 * 1024
         })
     }
 
-    override func tearDown() { stack.stop() }
+    override func tearDown() { stack?.stop() }   // nil when setUp skipped
 
     func testPagesNextAndBadInput() throws {
         let alice = try stack.user("alice"), bob = try stack.user("bob")

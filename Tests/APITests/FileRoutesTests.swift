@@ -7,8 +7,11 @@ import XCTest
 
 final class FileRoutesTests: XCTestCase {
     var stack: TestStack!
-    override func setUpWithError() throws { stack = try TestStack(maxFileBytes: 1 << 20) }
-    override func tearDown() { stack.stop() }
+    override func setUpWithError() throws {
+        try TestStack.requireSQLite(for: "files")
+        stack = try TestStack(maxFileBytes: 1 << 20)
+    }
+    override func tearDown() { stack?.stop() }   // nil when setUp skipped
 
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
         + [0, 0, 0, 64, 0, 0, 0, 48, 8, 6, 0, 0, 0, 1, 2, 3, 4] + Array(repeating: 0, count: 64)

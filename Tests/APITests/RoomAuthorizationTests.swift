@@ -163,13 +163,3 @@ final class RoomAuthorizationTests: XCTestCase {
         XCTAssertProblem(try users[.member]!.get("/messages?room=priv"), 404, "room_not_found")
     }
 }
-
-/// Holds one value set from any thread.
-final class Box<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    var value: T? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}

@@ -25,7 +25,12 @@ final class TestStack: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("konnect.db").path)
         // passwordCost 1: yescrypt's cheapest setting keeps account tests fast; production uses the default.
-        chat = ChatService(store: storeWrapper?(store) ?? store, passwordCost: 1)
+        // KONNECT_API_STORE=postgres runs the same routes over a PostgresStore on the tests' throwaway PostgreSQL.
+        var backing: Store = store
+        if ProcessInfo.processInfo.environment["KONNECT_API_STORE"] == "postgres" {
+            backing = try PostgresStore(conninfo: try PostgresTestServer.shared().freshDatabase())
+        }
+        chat = ChatService(store: storeWrapper?(store) ?? backing, passwordCost: 1)
         var options = APIOptions(webRoot: webRoot, metrics: metrics)
         options.postRateLimit = postRateLimit
         if let maxFileBytes { options.maxFileBytes = maxFileBytes }
@@ -41,6 +46,15 @@ final class TestStack: @unchecked Sendable {
     }
 
     var port: Int { server.port }
+
+    /// Whether this run's stacks are on PostgreSQL (`KONNECT_API_STORE=postgres`).
+    static var onPostgres: Bool { ProcessInfo.processInfo.environment["KONNECT_API_STORE"] == "postgres" }
+
+    /// Skips, saying so, where the store under test does not implement `feature` yet: PostgresStore has accounts,
+    /// rooms v2 and messages; files, the feed and bots are SQLite's only until issue 11 brings them over.
+    static func requireSQLite(for feature: String) throws {
+        try XCTSkipIf(onPostgres, "PostgresStore does not store \(feature) yet (issue 11): this suite runs on SQLite only")
+    }
 
     func client(timeout: Double = 20) -> APIClient { APIClient(port: port, timeout: timeout) }
 

@@ -1,0 +1,172 @@
+// One libpq connection with its prepared statements; used by one store thread at a time, never an event loop.
+import CPostgres
+import Glibc
+
+/// A PostgreSQL failure; the store turns it into ChatError `unavailable`. `sqlState` is the five-character
+/// SQLSTATE when the server sent one ("40P01" deadlock, "40001" serialization), else "".
+struct PostgresError: Error, CustomStringConvertible {
+    let sqlState: String
+    let message: String
+    var description: String { sqlState.isEmpty ? "postgres: \(message)" : "postgres \(sqlState): \(message)" }
+    /// Worth running the same transaction again: the server chose it as a deadlock or serialization victim.
+    var isRetryable: Bool { sqlState == "40P01" || sqlState == "40001" }
+}
+
+/// A parameter, sent in text format (PostgreSQL infers the type from the statement).
+enum PostgresValue {
+    case int(Int64)
+    case text(String)
+    case optionalText(String?)
+    case bytea([UInt8])
+
+    /// The text form, or nil for SQL NULL.
+    var text: String? {
+        switch self {
+        case .int(let v): return String(v)
+        case .text(let s): return s
+        case .optionalText(let s): return s
+        case .bytea(let bytes):
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+            out.reserveCapacity(2 + bytes.count * 2)
+            for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+}
+
+/// A row of a text-format result.
+struct PostgresRow {
+    let result: OpaquePointer
+    let index: Int32
+    func isNull(_ column: Int32) -> Bool { PQgetisnull(result, index, column) == 1 }
+    func text(_ column: Int32) -> String { String(cString: PQgetvalue(result, index, column)) }
+    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    func int(_ column: Int32) -> Int64 { Int64(text(column)) ?? 0 }
+    /// A boolean in text form ("t"); NULL is false.
+    func bool(_ column: Int32) -> Bool { !isNull(column) && PQgetvalue(result, index, column).pointee == CChar(bitPattern: UInt8(ascii: "t")) }
+}
+
+/// A connection plus its prepared statements (named by order of first use). Not thread-safe: each store thread
+/// owns one. A connection that broke (`isBroken`) is dropped by its owner and a new one opened on next use.
+final class PostgresConnection: @unchecked Sendable {
+    let handle: OpaquePointer
+    private var prepared: [String: String] = [:]       // SQL text → statement name
+
+    /// Connects with `conninfo` (a libpq key=value string or a postgres:// URI). A connect timeout of 5 s applies
+    /// unless `conninfo` names its own.
+    init(conninfo: String, applicationName: String = "konnect") throws {
+        let keys = ["connect_timeout", "application_name", "dbname"]
+        let values = ["5", applicationName, conninfo]
+        let conn: OpaquePointer? = withCStrings(keys) { k in
+            withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn else { throw PostgresError(sqlState: "", message: "out of memory") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn))
+            PQfinish(conn)
+            throw PostgresError(sqlState: "", message: message.trimmingSpace)
+        }
+        handle = conn
+    }
+
+    deinit { PQfinish(handle) }
+
+    var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// Runs one or more statements without parameters (schema, BEGIN, COMMIT).
+    func execute(_ sql: String) throws {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result)
+    }
+
+    /// Runs `sql` with parameters (prepared on first use) and maps every row; rows are read before the result
+    /// is freed.
+    @discardableResult
+    func query<T>(_ sql: String, _ params: [PostgresValue], row: (PostgresRow) throws -> T) throws -> [T] {
+        let result = try exec(sql, params)
+        defer { PQclear(result) }
+        let count = PQntuples(result)
+        var rows: [T] = []
+        rows.reserveCapacity(Int(count))
+        for i in 0..<count { rows.append(try row(PostgresRow(result: result, index: i))) }
+        return rows
+    }
+
+    /// Runs `sql` and answers the number of rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ params: [PostgresValue]) throws -> Int {
+        let result = try exec(sql, params)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// COMMIT, failing unless the server really committed.
+    func commit() throws {
+        let result = PQexec(handle, "COMMIT")
+        defer { PQclear(result) }
+        try check(result)
+        // COMMIT of a transaction that had failed answers OK with the tag ROLLBACK: never report that as stored.
+        let tag = String(cString: PQcmdStatus(result))
+        guard tag == "COMMIT" else { throw PostgresError(sqlState: "", message: "COMMIT answered \(tag)") }
+    }
+
+    private func exec(_ sql: String, _ params: [PostgresValue]) throws -> OpaquePointer {
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "s\(prepared.count)"
+            let result = PQprepare(handle, name, sql, 0, nil)
+            defer { PQclear(result) }
+            try check(result)
+            prepared[sql] = name
+        }
+        let texts = params.map(\.text)
+        let result: OpaquePointer? = withOptionalCStrings(texts) { values in
+            PQexecPrepared(handle, name, Int32(texts.count), values, nil, nil, 0)
+        }
+        guard let result else { throw PostgresError(sqlState: "", message: String(cString: PQerrorMessage(handle))) }
+        do { try check(result) } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    private func check(_ result: OpaquePointer?) throws {
+        guard let result else {
+            throw PostgresError(sqlState: "", message: String(cString: PQerrorMessage(handle)).trimmingSpace)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK: return
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+            throw PostgresError(sqlState: state, message: String(cString: PQresultErrorMessage(result)).trimmingSpace)
+        }
+    }
+}
+
+extension String {
+    var trimmingSpace: String {
+        var s = Substring(self)
+        while let last = s.last, last.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Calls `body` with a C array of C strings (NUL-terminated copies) valid for the call.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStrings(strings.map { Optional($0) } + [nil], body)
+}
+
+func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+    defer { for p in pointers { free(p) } }
+    if pointers.isEmpty { pointers.append(nil) }
+    return pointers.withUnsafeBufferPointer { buffer in
+        buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { body($0) }
+    }
+}

@@ -1,0 +1,365 @@
+// The PostgreSQL schema as numbered migrations, run under an advisory lock, and every statement the store runs.
+
+/// Schema migrations: step N takes a database at version N-1 to version N, in its own transaction, with the
+/// version in `konnect_schema`. Several instances starting at once take `pg_advisory_lock(lockKey)` first, so
+/// one migrates and the others then find the work done. Never edit a released step; add a new one.
+enum PostgresSchema {
+    /// "konnect" as a number: the advisory lock every instance takes while migrating.
+    static let lockKey: Int64 = 0x6B6F_6E6E_6563_74
+
+    static let migrations: [String] = [
+        // v1: as SQLite's v1–v3. Times are milliseconds since the epoch (bigint). Names compare by code point
+        // (COLLATE "C"), as GET /rooms orders them. rooms.last_seq is the per-room counter: the inserting
+        // transaction locks and moves it, so seq is gap-free and in commit order across instances.
+        """
+        CREATE TABLE users (
+            id bigserial PRIMARY KEY,
+            username text NOT NULL,
+            username_key text COLLATE "C" NOT NULL UNIQUE,
+            password_hash text NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE TABLE tokens (
+            hash bytea PRIMARY KEY,
+            user_id bigint NOT NULL REFERENCES users(id),
+            expires_at bigint NOT NULL
+        );
+        CREATE INDEX tokens_expires_at ON tokens (expires_at);
+        CREATE TABLE rooms (
+            id bigserial PRIMARY KEY,
+            name text COLLATE "C" NOT NULL UNIQUE,
+            created_at bigint NOT NULL,
+            last_seq bigint NOT NULL DEFAULT 0
+        );
+        CREATE TABLE messages (
+            room_id bigint NOT NULL REFERENCES rooms(id),
+            seq bigint NOT NULL,
+            id text NOT NULL,
+            username text NOT NULL,
+            text text NOT NULL,
+            created_at bigint NOT NULL,
+            client_id text,
+            PRIMARY KEY (room_id, seq)
+        );
+        CREATE INDEX messages_client_id ON messages (room_id, username, client_id, created_at) WHERE client_id IS NOT NULL;
+        CREATE TABLE login_failures (
+            username_key text NOT NULL,
+            address text NOT NULL,
+            at bigint NOT NULL
+        );
+        CREATE INDEX login_failures_pair ON login_failures (username_key, address, at);
+        CREATE INDEX login_failures_at ON login_failures (at);
+        INSERT INTO rooms (name, created_at) VALUES ('general', (extract(epoch FROM now()) * 1000)::bigint);
+        """,
+        // v2: rooms v2, as SQLite's v5 (../shared/API.md "Rooms v2"). Rooms gain a visibility and an owner (rooms
+        // of v1 stay public, without one); memberships; every existing user joins `general`. The `members`
+        // generation is bumped by statement triggers in the very transaction of any membership change, any room
+        // created, removed or changed other than its counter, and any user removed or renamed (as SQLite's), and
+        // the same triggers send NOTIFY konnect_members at COMMIT: every instance drops its access cache
+        // (`PostgresAccessCache`). Also rooms.last_created_at: the newest message's created_at, read under the
+        // room's row lock by the writer so created_at never goes backwards within a room (SQLite reads it from
+        // messages; here a separate read would need another round trip and a fresh snapshot).
+        """
+        ALTER TABLE rooms ADD COLUMN visibility text NOT NULL DEFAULT 'public'
+            CHECK (visibility IN ('public', 'private', 'direct'));
+        ALTER TABLE rooms ADD COLUMN owner_id bigint REFERENCES users(id);
+        ALTER TABLE rooms ADD COLUMN last_created_at bigint;
+        UPDATE rooms r SET last_created_at = (SELECT max(created_at) FROM messages m WHERE m.room_id = r.id);
+        CREATE TABLE room_members (
+            room_id bigint NOT NULL REFERENCES rooms(id),
+            user_id bigint NOT NULL REFERENCES users(id),
+            PRIMARY KEY (room_id, user_id)
+        );
+        CREATE INDEX room_members_user ON room_members (user_id, room_id);
+        INSERT INTO room_members (room_id, user_id) SELECT r.id, u.id FROM rooms r, users u WHERE r.name = 'general';
+        CREATE TABLE cache_generations (
+            id integer PRIMARY KEY CHECK (id = 1),
+            members bigint NOT NULL
+        );
+        INSERT INTO cache_generations (id, members) VALUES (1, 0);
+        CREATE FUNCTION konnect_members_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE cache_generations SET members = members + 1 WHERE id = 1;
+            PERFORM pg_notify('konnect_members', '');
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER room_members_changed AFTER INSERT OR UPDATE OR DELETE ON room_members
+            FOR EACH STATEMENT EXECUTE FUNCTION konnect_members_changed();
+        CREATE TRIGGER rooms_inserted_or_deleted AFTER INSERT OR DELETE ON rooms
+            FOR EACH STATEMENT EXECUTE FUNCTION konnect_members_changed();
+        CREATE TRIGGER rooms_access_changed AFTER UPDATE OF id, name, visibility, owner_id ON rooms
+            FOR EACH STATEMENT EXECUTE FUNCTION konnect_members_changed();
+        CREATE TRIGGER users_deleted AFTER DELETE ON users
+            FOR EACH STATEMENT EXECUTE FUNCTION konnect_members_changed();
+        CREATE TRIGGER users_renamed AFTER UPDATE OF id, username, username_key ON users
+            FOR EACH STATEMENT EXECUTE FUNCTION konnect_members_changed();
+        """,
+    ]
+
+    static var currentVersion: Int { migrations.count }
+
+    /// Brings the database up to `currentVersion`. A database newer than this code is refused.
+    static func migrate(_ db: PostgresConnection) throws {
+        try db.execute("SELECT pg_advisory_lock(\(lockKey))")
+        defer { _ = try? db.execute("SELECT pg_advisory_unlock(\(lockKey))") }
+        try db.execute("CREATE TABLE IF NOT EXISTS konnect_schema (version integer NOT NULL)")
+        let found = try db.query("SELECT version FROM konnect_schema", []) { Int($0.int(0)) }
+        let version = found.first ?? 0
+        if found.isEmpty { try db.execute("INSERT INTO konnect_schema (version) VALUES (0)") }
+        guard version <= currentVersion else {
+            throw PostgresError(sqlState: "", message: "database schema v\(version) is newer than this server (v\(currentVersion))")
+        }
+        for step in version..<currentVersion {
+            try db.execute("BEGIN")
+            do {
+                try db.execute(migrations[step])
+                try db.execute("UPDATE konnect_schema SET version = \(step + 1)")
+                try db.commit()
+            } catch {
+                _ = try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}
+
+/// Every statement the PostgreSQL store runs, by name.
+enum PGSQL {
+    /// The channel every instance LISTENs on; the payload is "<last_seq> <room>".
+    static let channel = "konnect_rooms"
+    /// The channel of logouts: the payload is the token's SHA-256 in hex (see `PostgresTokenCache`).
+    static let tokenChannel = "konnect_tokens"
+    /// The channel of membership and room changes (no payload), sent by schema v2's triggers.
+    static let membersChannel = "konnect_members"
+    /// Applied to each new connection: durable commits whatever the server's configuration says (a 201 only
+    /// after the commit reached disk), and a bound on how long a statement may wait for a lock.
+    static let session = "SET synchronous_commit = on; SET lock_timeout = '10s'; SET client_min_messages = warning"
+    static let ping = "SELECT 1"
+
+    static let userByKey = "SELECT username, created_at, password_hash FROM users WHERE username_key = $1"
+    static let insertToken = "INSERT INTO tokens (hash, user_id, expires_at) SELECT $1, id, $2 FROM users WHERE username_key = $3"
+    static let deleteExpiredTokens = "DELETE FROM tokens WHERE expires_at <= $1"
+    static let userByToken = """
+        SELECT u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.hash = $1 AND t.expires_at > $2
+        """
+    static let deleteToken = """
+        WITH gone AS (DELETE FROM tokens WHERE hash = $1) SELECT pg_notify('\(tokenChannel)', encode($1::bytea, 'hex'))
+        """
+
+    /// Serialises claims of one (username, address) pair across instances for the rest of the transaction.
+    static let lockLoginPair = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))"
+    static let loginFailures = """
+        SELECT at FROM login_failures WHERE username_key = $1 AND address = $2 AND at > $3 ORDER BY at
+        """
+    static let insertLoginFailure = "INSERT INTO login_failures (username_key, address, at) VALUES ($1, $2, $3)"
+    static let forgetLoginFailures = "DELETE FROM login_failures WHERE at <= $1"
+    static let clearLoginFailures = "DELETE FROM login_failures WHERE username_key = $1 AND address = $2"
+
+    /// A new user ($1 as typed, $2 its key) and their membership of `general`, in one statement: the count of
+    /// users inserted (0: the name is taken).
+    static let insertUserJoiningGeneral = """
+        WITH u AS (
+            INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (username_key) DO NOTHING RETURNING id
+        ), g AS (
+            INSERT INTO room_members (room_id, user_id) SELECT r.id, u.id FROM rooms r, u WHERE r.name = 'general'
+            ON CONFLICT DO NOTHING
+        )
+        SELECT count(*) FROM u
+        """
+
+    /// Public rooms and the user's (a username_key, $1) other ones, after $2 by name, at most $3. Columns as
+    /// `roomAccess`.
+    static let roomsFor = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username, m.user_id IS NOT NULL
+        FROM rooms r
+        LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = (SELECT id FROM users WHERE username_key = $1)
+        LEFT JOIN users o ON o.id = r.owner_id
+        WHERE (r.visibility = 'public' OR m.user_id IS NOT NULL) AND r.name > $2
+        ORDER BY r.name LIMIT $3
+        """
+    /// One room ($1) and whether $2 (a username_key) is a member: name, created_at, last_seq, visibility, owner,
+    /// member.
+    static let roomAccess = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username,
+            EXISTS (SELECT 1 FROM room_members m JOIN users u ON u.id = m.user_id
+                    WHERE m.room_id = r.id AND u.username_key = $2)
+        FROM rooms r LEFT JOIN users o ON o.id = r.owner_id WHERE r.name = $1
+        """
+    /// `roomAccess` plus one row per member (column 6, as registered, by lowercase name): one snapshot.
+    static let roomDetail = """
+        SELECT r.name, r.created_at, r.last_seq, r.visibility, o.username,
+            EXISTS (SELECT 1 FROM room_members m JOIN users u ON u.id = m.user_id
+                    WHERE m.room_id = r.id AND u.username_key = $2),
+            mu.username
+        FROM rooms r LEFT JOIN users o ON o.id = r.owner_id
+        LEFT JOIN LATERAL (
+            SELECT u.username, u.username_key FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id = r.id
+        ) mu ON true
+        WHERE r.name = $1 ORDER BY mu.username_key
+        """
+    /// A public or private room ($1, at $2, visibility $3) owned by $4 (a username_key), who becomes its first
+    /// member, in one statement. Answers the owner as registered (NULL: no such user) and how many rooms were
+    /// made (0 with an owner: the name is taken).
+    static let insertRoomOwned = """
+        WITH owner AS (SELECT id, username FROM users WHERE username_key = $4),
+        made AS (
+            INSERT INTO rooms (name, created_at, visibility, owner_id) SELECT $1, $2, $3, id FROM owner
+            ON CONFLICT (name) DO NOTHING RETURNING id, owner_id
+        ), joined AS (
+            INSERT INTO room_members (room_id, user_id) SELECT id, owner_id FROM made
+        )
+        SELECT (SELECT username FROM owner), (SELECT count(*) FROM made)
+        """
+    /// The direct room $1 (at $2) of the users whose keys are in $3 (text array; $4 of them), made unless it
+    /// exists, with them as members — only when every one of them exists. Answers the keys found, one a row.
+    /// (A room made at this moment by another instance's uncommitted transaction is not in this statement's
+    /// snapshot: its members are then that transaction's, the same fixed pair.)
+    static let openDirectRoom = """
+        WITH wanted AS (SELECT id, username_key FROM users WHERE username_key = ANY ($3::text[])),
+        complete AS (SELECT count(*) = $4 AS ok FROM wanted),
+        made AS (
+            INSERT INTO rooms (name, created_at, visibility) SELECT $1, $2, 'direct' FROM complete WHERE ok
+            ON CONFLICT (name) DO NOTHING RETURNING id
+        ), target AS (
+            SELECT id FROM made UNION ALL SELECT id FROM rooms WHERE name = $1
+        ), joined AS (
+            INSERT INTO room_members (room_id, user_id)
+            SELECT t.id, w.id FROM target t, wanted w, complete c WHERE c.ok ON CONFLICT DO NOTHING
+        )
+        SELECT username_key FROM wanted
+        """
+    /// Adds $2 (a username_key) to room $1: the room's id (NULL: none), the user's id (NULL: none), rows added.
+    static let addMember = """
+        WITH r AS (SELECT id FROM rooms WHERE name = $1), u AS (SELECT id FROM users WHERE username_key = $2),
+        added AS (
+            INSERT INTO room_members (room_id, user_id) SELECT r.id, u.id FROM r, u ON CONFLICT DO NOTHING RETURNING 1
+        )
+        SELECT (SELECT id FROM r), (SELECT id FROM u), (SELECT count(*) FROM added)
+        """
+    /// Removes $2 (a username_key) from room $1: as `addMember`, with the rows removed.
+    static let removeMember = """
+        WITH r AS (SELECT id FROM rooms WHERE name = $1), u AS (SELECT id FROM users WHERE username_key = $2),
+        removed AS (
+            DELETE FROM room_members m USING r, u WHERE m.room_id = r.id AND m.user_id = u.id RETURNING 1
+        )
+        SELECT (SELECT id FROM r), (SELECT id FROM u), (SELECT count(*) FROM removed)
+        """
+
+    static let roomLastSeqs = "SELECT name, last_seq FROM rooms"
+    /// Locks the room's counter row until COMMIT: writers of one room, on any instance, take turns here. Under
+    /// the lock the row is the newest committed version, so last_seq and last_created_at are current.
+    static let lockRoom = "SELECT id, created_at, last_seq, last_created_at FROM rooms WHERE name = $1 FOR UPDATE"
+    /// Moves the counter (and the newest created_at, $4) and queues the wake-up, delivered by PostgreSQL at COMMIT
+    /// to every listener.
+    static let advanceRoom = """
+        WITH moved AS (UPDATE rooms SET last_seq = $1, last_created_at = $4 WHERE id = $2)
+        SELECT pg_notify('\(channel)', $1 || ' ' || $3)
+        """
+
+    /// One batch's messages in one statement (arrays in PostgreSQL's text form, see `PostgresArray`).
+    static let insertMessages = """
+        INSERT INTO messages (room_id, seq, id, username, text, created_at, client_id)
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+        """
+    static let messageByClientID = """
+        SELECT id, seq, text, created_at FROM messages
+        WHERE room_id = $1 AND username = $2 AND client_id = $3 AND created_at >= $4 ORDER BY created_at DESC LIMIT 1
+        """
+
+    /// A page and the room's last_seq in one statement, so from one snapshot. No row: no such room; one row with
+    /// a NULL seq: the room has nothing on that side of the cursor.
+    private static func page(_ condition: String, _ order: String) -> String {
+        """
+        SELECT r.last_seq, m.seq, m.id, m.username, m.text, m.created_at, m.client_id
+        FROM rooms r LEFT JOIN LATERAL (
+            SELECT seq, id, username, text, created_at, client_id FROM messages
+            WHERE room_id = r.id \(condition) ORDER BY seq \(order) LIMIT $3
+        ) m ON true WHERE r.name = $1
+        """
+    }
+    /// The newest earlier message of each (room, user, client_id, since) of a batch, by 1-based position.
+    static let messagesByClientIDs = """
+        SELECT k.i, m.id, m.seq, m.text, m.created_at
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS k(room_id, username, client_id, since, i)
+        JOIN LATERAL (
+            SELECT id, seq, text, created_at FROM messages
+            WHERE room_id = k.room_id AND username = k.username AND client_id = k.client_id AND created_at >= k.since
+            ORDER BY created_at DESC LIMIT 1
+        ) m ON true
+        """
+    static let messagesNewest = page("AND $2::bigint IS NOT NULL", "DESC")
+    static let messagesBefore = page("AND seq < $2", "DESC")
+    static let messagesAfter = page("AND seq > $2", "ASC")
+
+    /// GET /messages's hot path in one round trip: the token check ($4 hash, $5 now), the token user's access to
+    /// the room, and — only when that admits them — the page, one snapshot. Columns 0–2: the token's user and
+    /// expiry, NULL when it does not authenticate (then nothing else is read); 3–6: the room's last_seq,
+    /// visibility, owner, and whether the user is a member (NULL: no such room); 7–: the page as `page`.
+    private static func authenticatedPage(_ condition: String, _ order: String) -> String {
+        """
+        SELECT a.username, a.created_at, a.expires_at, r.last_seq, r.visibility, o.username, k.member,
+            m.seq, m.id, m.username, m.text, m.created_at, m.client_id
+        FROM (SELECT 1) one
+        LEFT JOIN (
+            SELECT u.id, u.username, u.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.hash = $4 AND t.expires_at > $5
+        ) a ON true
+        LEFT JOIN rooms r ON a.username IS NOT NULL AND r.name = $1
+        LEFT JOIN users o ON o.id = r.owner_id
+        LEFT JOIN LATERAL (
+            SELECT EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = a.id) AS member
+        ) k ON r.id IS NOT NULL
+        LEFT JOIN LATERAL (
+            SELECT seq, id, username, text, created_at, client_id FROM messages
+            WHERE room_id = r.id AND (r.visibility = 'public' OR k.member) \(condition) ORDER BY seq \(order) LIMIT $3
+        ) m ON true
+        """
+    }
+    static let authenticatedNewest = authenticatedPage("AND $2::bigint IS NOT NULL", "DESC")
+    static let authenticatedBefore = authenticatedPage("AND seq < $2", "DESC")
+    static let authenticatedAfter = authenticatedPage("AND seq > $2", "ASC")
+
+    /// The same for a user already known (a cached token): $4 is their username_key. Columns 0–3: last_seq,
+    /// visibility, owner, member (no row: no such room); 4–: the page, read only when the access admits.
+    private static func accessPage(_ condition: String, _ order: String) -> String {
+        """
+        SELECT r.last_seq, r.visibility, o.username, k.member, m.seq, m.id, m.username, m.text, m.created_at, m.client_id
+        FROM rooms r
+        LEFT JOIN users o ON o.id = r.owner_id
+        CROSS JOIN LATERAL (
+            SELECT EXISTS (SELECT 1 FROM room_members rm JOIN users u ON u.id = rm.user_id
+                           WHERE rm.room_id = r.id AND u.username_key = $4) AS member
+        ) k
+        LEFT JOIN LATERAL (
+            SELECT seq, id, username, text, created_at, client_id FROM messages
+            WHERE room_id = r.id AND (r.visibility = 'public' OR k.member) \(condition) ORDER BY seq \(order) LIMIT $3
+        ) m ON true
+        WHERE r.name = $1
+        """
+    }
+    static let accessNewest = accessPage("AND $2::bigint IS NOT NULL", "DESC")
+    static let accessBefore = accessPage("AND seq < $2", "DESC")
+    static let accessAfter = accessPage("AND seq > $2", "ASC")
+}
+
+/// PostgreSQL's text form of a one-dimensional array: every element double-quoted with `\` and `"` escaped,
+/// NULL unquoted (PostgreSQL docs, "Array Value Input").
+enum PostgresArray {
+    static func literal(_ values: [String?]) -> String {
+        var out = "{"
+        for (i, value) in values.enumerated() {
+            if i > 0 { out += "," }
+            guard let value else { out += "NULL"; continue }
+            out += "\""
+            for ch in value.unicodeScalars {
+                if ch == "\\" || ch == "\"" { out += "\\" }
+                out.unicodeScalars.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+    static func literal(_ values: [Int64]) -> String { "{" + values.map(String.init).joined(separator: ",") + "}" }
+}

@@ -1,0 +1,125 @@
+// PostgresStore: posting through the group-commit writer, and history pages read in one statement.
+import Chat
+
+extension PostgresStore {
+    public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
+        // No file can exist here yet (PostgresStore+Pending): never post a message without the files it names.
+        if !request.files.isEmpty { return completion(.failure(.invalidFile("no such file on this server's store"))) }
+        write(completion, post: request) { batch in try batch.post(request) }
+    }
+
+    public func history(room: String, cursor: HistoryCursor, limit: Int, completion: @escaping StoreCompletion<HistoryPage>) {
+        read(completion) { db in try Self.history(db, room: room, cursor: cursor, limit: limit) }
+    }
+
+    /// The token check, the access and the page in one statement (one round trip, one snapshot); with the token
+    /// cached, the access and the page in one statement. The access is read every time (no cache): a membership
+    /// change on any instance counts from the next request.
+    public func history(tokenHash: [UInt8], now: Timestamp, room: String, cursor: HistoryCursor, limit: Int,
+                        completion: @escaping StoreCompletion<TokenHistory?>) {
+        let bound: Int64
+        switch cursor {
+        case .newest: bound = 0
+        case .before(let b): bound = b
+        case .after(let a): bound = a
+        }
+        if let user = tokens.user(tokenHash, now: now) {
+            return read(completion) { db in
+                let sql: String
+                switch cursor {
+                case .newest: sql = PGSQL.accessNewest
+                case .before: sql = PGSQL.accessBefore
+                case .after: sql = PGSQL.accessAfter
+                }
+                var access: RoomAccess?
+                var lastSeq: Int64?
+                var messages: [Message] = []
+                try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1),
+                                   .text(Validation.usernameKey(user.username))]) { row in
+                    if access == nil {
+                        lastSeq = row.int(0)
+                        access = RoomAccess(room: room, visibility: RoomVisibility(rawValue: row.text(1)) ?? .private,
+                                            owner: row.optionalText(2), isMember: row.bool(3))
+                    }
+                    guard !row.isNull(4) else { return }
+                    messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
+                                            text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
+                                            clientID: row.optionalText(9)))
+                }
+                return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
+                                         lastSeq: lastSeq, messages: messages)
+            }
+        }
+        let ticket = tokens.ticket()
+        read(completion) { [tokens] db in
+            let sql: String
+            switch cursor {
+            case .newest: sql = PGSQL.authenticatedNewest
+            case .before: sql = PGSQL.authenticatedBefore
+            case .after: sql = PGSQL.authenticatedAfter
+            }
+            var user: (User, Int64)?
+            var access: RoomAccess?
+            var lastSeq: Int64?
+            var messages: [Message] = []
+            try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1), .bytea(tokenHash), .int(now.milliseconds)]) { row in
+                guard !row.isNull(0) else { return }
+                if user == nil { user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))), row.int(2)) }
+                guard !row.isNull(3) else { return }
+                if access == nil {
+                    lastSeq = row.int(3)
+                    access = RoomAccess(room: room, visibility: RoomVisibility(rawValue: row.text(4)) ?? .private,
+                                        owner: row.optionalText(5), isMember: row.bool(6))
+                }
+                guard !row.isNull(7) else { return }
+                messages.append(Message(id: row.text(8), room: room, seq: row.int(7), user: row.text(9), text: row.text(10),
+                                        createdAt: Timestamp(milliseconds: row.int(11)), clientID: row.optionalText(12)))
+            }
+            guard let (found, expiresAt) = user else { return .success(nil) }
+            tokens.remember(tokenHash, user: found, expiresAt: expiresAt, ticket: ticket)
+            return Self.tokenHistory(user: found, access: access, room: room, cursor: cursor, limit: limit,
+                                     lastSeq: lastSeq, messages: messages)
+        }
+    }
+
+    /// The hot read's answer: no page unless the access admits the user (the statement read no messages then).
+    private static func tokenHistory(user: User, access: RoomAccess?, room: String, cursor: HistoryCursor, limit: Int,
+                                     lastSeq: Int64?, messages: [Message]) -> Result<TokenHistory?, ChatError> {
+        guard let access, access.admits else { return .success(TokenHistory(user: user, access: access, page: nil)) }
+        return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages).map {
+            TokenHistory(user: user, access: access, page: $0)
+        }
+    }
+
+    /// One statement, so `last_seq` and the page come from one snapshot. Reads `limit + 1` rows to learn
+    /// `has_more` without a count.
+    static func history(_ db: PostgresConnection, room: String, cursor: HistoryCursor,
+                        limit: Int) throws -> Result<HistoryPage, ChatError> {
+        let sql: String, bound: Int64
+        switch cursor {
+        case .newest: sql = PGSQL.messagesNewest; bound = 0
+        case .before(let b): sql = PGSQL.messagesBefore; bound = b
+        case .after(let a): sql = PGSQL.messagesAfter; bound = a
+        }
+        var lastSeq: Int64?
+        var messages: [Message] = []
+        try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1)]) { row in
+            lastSeq = row.int(0)
+            guard !row.isNull(1) else { return }
+            messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
+                                    createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6)))
+        }
+        return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages)
+    }
+
+    /// The page from `limit + 1` rows in query order; no `lastSeq`: the room does not exist.
+    static func page(room: String, cursor: HistoryCursor, limit: Int, lastSeq: Int64?,
+                     messages rows: [Message]) -> Result<HistoryPage, ChatError> {
+        guard let lastSeq else { return .failure(.roomNotFound(room)) }
+        var messages = rows
+        let hasMore = messages.count > limit
+        if hasMore { messages.removeLast() }
+        if case .after = cursor {} else { messages.reverse() }
+        return .success(HistoryPage(room: room, messages: messages, hasMore: hasMore, lastSeq: lastSeq))
+    }
+}

@@ -9,8 +9,9 @@ import Foundation
 /// wake-ups. No libpq call ever runs on the caller's thread, so an HTTP event loop never waits on PostgreSQL;
 /// completions run on the store's threads.
 ///
-/// Nothing is cached across requests: a token lookup reads the database every time, so a logout on any instance
-/// fails that token on every instance at the next request.
+/// Only token lookups are cached, for at most 90 ms and evicted by a logout here or its NOTIFY from another
+/// instance (`PostgresTokenCache`): a logout fails the token here at once and everywhere within 100 ms. Pages and
+/// everything else are read from the database on every request.
 ///
 /// While PostgreSQL is unreachable every call fails with `unavailable` (503); each thread reconnects on its next
 /// use and the listener retries on its own, re-reading every room when it is back.

@@ -86,7 +86,7 @@ final class PostgresInstancesE2ETests: XCTestCase {
         defer { nodes.forEach { $0.kill() } }
         let token = try token(on: nodes[0].port)
         let perThread = 40, total = 8 * perThread
-        let seen = Box<[Int: [Int]]>([:])
+        let seen = PGBox<[Int: [Int]]>([:])
         let followers = Thread.detachedGroup(3) { i in
             let c = pgClient(nodes[i].port, token)
             defer { c.close() }
@@ -99,7 +99,7 @@ final class PostgresInstancesE2ETests: XCTestCase {
             }
             seen.mutate { $0![i] = mine }
         }
-        let created = Box<Int>(0)
+        let created = PGBox<Int>(0)
         concurrently(8) { t in
             let clients = nodes.map { pgClient($0.port, token) }
             defer { clients.forEach { $0.close() } }
@@ -122,7 +122,7 @@ final class PostgresInstancesE2ETests: XCTestCase {
         defer { nodes.forEach { $0.kill() } }
         let token = try token(on: nodes[0].port)
         for round in 0..<10 {
-            let answers = Box<[(Int, String)]>([])
+            let answers = PGBox<[(Int, String)]>([])
             concurrently(2) { i in
                 let c = pgClient(nodes[i].port, token)
                 defer { c.close() }
@@ -144,7 +144,7 @@ final class PostgresInstancesE2ETests: XCTestCase {
         let nodes = try instances(2, conninfo: try server.freshDatabase())
         defer { nodes.forEach { $0.kill() } }
         let token = try token(on: nodes[0].port)
-        let acknowledged = Box<[String]>([])
+        let acknowledged = PGBox<[String]>([])
         let posters = Thread.detachedGroup(4) { t in
             let c = pgClient(nodes[0].port, token)
             defer { c.close() }
@@ -174,9 +174,9 @@ final class PostgresInstancesE2ETests: XCTestCase {
         let nodes = try instances(2, conninfo: try server.freshDatabase())
         defer { nodes.forEach { $0.kill() } }
         let token = try token(on: nodes[0].port)
-        let acknowledged = Box<[String]>([])
-        let statuses = Box<[Int: Int]>([:])
-        let stop = Box<Bool>(false)
+        let acknowledged = PGBox<[String]>([])
+        let statuses = PGBox<[Int: Int]>([:])
+        let stop = PGBox<Bool>(false)
         let posters = Thread.detachedGroup(4) { t in
             var c = pgClient(nodes[t % 2].port, token)
             var k = 0
@@ -233,7 +233,7 @@ extension PostgresInstancesE2ETests {
         defer { poster.close(); poller.close() }
         var delays: [Double] = []
         for seq in 1...rounds {
-            let sent = Box<Double>()
+            let sent = PGBox<Double>()
             let group = Thread.detachedGroup(1) { _ in
                 usleep(5_000)                                  // let the poll below park first
                 sent.value = Date().timeIntervalSince1970
@@ -260,7 +260,7 @@ func pgClient(_ port: Int, _ token: String) -> APIClient {
 }
 
 /// Holds one value set from any thread.
-final class Box<T>: @unchecked Sendable {
+final class PGBox<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: T?
     init(_ value: T? = nil) { stored = value }

@@ -35,6 +35,8 @@ final class PostgresTestServer: @unchecked Sendable {
                 do {
                     let server = try PostgresTestServer()
                     started = .success(server)
+                    // XCTest tells observers when the bundle finished; atexit as well, in case it does not.
+                    XCTestObservationCenter.shared.addTestObserver(PostgresTestServerStopper())
                     atexit { PostgresTestServer.stopShared() }
                 } catch let skip as XCTSkip {
                     let why = skip.message ?? ""
@@ -52,8 +54,14 @@ final class PostgresTestServer: @unchecked Sendable {
         }
     }
 
+    /// Stops the shared server (once).
     static func stopShared() {
-        if case .success(let server) = started { server.stop() }
+        lock.withLock {
+            if case .success(let server) = started {
+                server.stop()
+                started = .failure(PostgresTestError("the shared PostgreSQL was stopped"))
+            }
+        }
     }
 
     /// Where initdb is: `KONNECT_PG_BIN`, else the newest /usr/lib/postgresql/N/bin.
@@ -154,6 +162,13 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<Uns
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { for p in pointers { free(p) } }
     return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
+/// Stops the shared server when the test bundle finishes.
+final class PostgresTestServerStopper: NSObject, XCTestObservation {
+    func testBundleDidFinish(_ testBundle: Bundle) {
+        PostgresTestServer.stopShared()
+    }
 }
 
 struct PostgresTestError: Error, CustomStringConvertible {

@@ -53,11 +53,13 @@ final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var prepared: [String: String] = [:]       // SQL text → statement name
 
-    /// Connects with `conninfo` (a libpq key=value string or a postgres:// URI). A connect timeout of 5 s applies
-    /// unless `conninfo` names its own.
+    /// Connects with `conninfo` (a libpq key=value string or a postgres:// URI). Unless `conninfo` says otherwise
+    /// (its values come last, so they win): a connect timeout of 5 s, and over TCP keepalives plus a 15 s
+    /// `tcp_user_timeout`, so a database host that vanished fails the store's calls instead of hanging a thread.
     init(conninfo: String, applicationName: String = "konnect") throws {
-        let keys = ["connect_timeout", "application_name", "dbname"]
-        let values = ["5", applicationName, conninfo]
+        let keys = ["connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                    "tcp_user_timeout", "application_name", "dbname"]
+        let values = ["5", "1", "10", "5", "3", "15000", applicationName, conninfo]
         let conn: OpaquePointer? = withCStrings(keys) { k in
             withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
         }

@@ -24,20 +24,28 @@ final class PostgresTestServer: @unchecked Sendable {
         "host=\(socketDir) port=\(port) user=postgres dbname=\(name)"
     }
 
-    nonisolated(unsafe) private static var started: Result<PostgresTestServer, XCTSkip>?
+    nonisolated(unsafe) private static var started: Result<PostgresTestServer, Error>?
     private static let lock = NSLock()
 
-    /// The shared server, or an XCTSkip saying why there is none.
+    /// The shared server, or an XCTSkip saying why there is none — an error under CI (`KONNECT_CI=1`), where
+    /// `.ci/run` installs PostgreSQL so that these tests always run.
     static func shared() throws -> PostgresTestServer {
         try lock.withLock {
             if started == nil {
                 do {
                     let server = try PostgresTestServer()
                     started = .success(server)
+                    // XCTest tells observers when the bundle finished; atexit as well, in case it does not.
+                    XCTestObservationCenter.shared.addTestObserver(PostgresTestServerStopper())
                     atexit { PostgresTestServer.stopShared() }
                 } catch let skip as XCTSkip {
-                    FileHandle.standardError.write("PostgreSQL tests skipped: \(skip.message ?? "")\n".data(using: .utf8)!)
-                    started = .failure(skip)
+                    let why = skip.message ?? ""
+                    if ProcessInfo.processInfo.environment["KONNECT_CI"] == "1" {
+                        started = .failure(PostgresTestError("CI must run the PostgreSQL tests, but: \(why)"))
+                    } else {
+                        FileHandle.standardError.write("PostgreSQL tests skipped: \(why)\n".data(using: .utf8)!)
+                        started = .failure(skip)
+                    }
                 } catch {
                     started = .failure(XCTSkip("could not start PostgreSQL: \(error)"))
                 }
@@ -46,8 +54,14 @@ final class PostgresTestServer: @unchecked Sendable {
         }
     }
 
+    /// Stops the shared server (once).
     static func stopShared() {
-        if case .success(let server) = started { server.stop() }
+        lock.withLock {
+            if case .success(let server) = started {
+                server.stop()
+                started = .failure(PostgresTestError("the shared PostgreSQL was stopped"))
+            }
+        }
     }
 
     /// Where initdb is: `KONNECT_PG_BIN`, else the newest /usr/lib/postgresql/N/bin.
@@ -148,6 +162,13 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<Uns
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { for p in pointers { free(p) } }
     return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
+/// Stops the shared server when the test bundle finishes.
+final class PostgresTestServerStopper: NSObject, XCTestObservation {
+    func testBundleDidFinish(_ testBundle: Bundle) {
+        PostgresTestServer.stopShared()
+    }
 }
 
 struct PostgresTestError: Error, CustomStringConvertible {

@@ -17,6 +17,8 @@ enum ServeCommand {
       --host IP               IPv4 or IPv6 literal to listen on: ::1, 0.0.0.0, :: (default 127.0.0.1)
       --port N                0 picks a free port; stderr's first line says which (default 8080)
       --db PATH               the SQLite file (WAL, synchronous=FULL), created and migrated on start (default konnect.db)
+      --postgres URL          keep the data in PostgreSQL instead (a libpq connection string or URI; env
+                              KONNECT_POSTGRES_URL): any number of instances on one database
       --web-root DIR          the static web client (default ./web, else the repository's web/)
       --loops N               event loops (threads) serving connections (default: one per core)
       --max-head-bytes N      request line + headers; larger → 431 (default 16384)

@@ -127,7 +127,8 @@ final class CommandAccountTests: CLITestCase {
         let serveHelp = try sandbox.run(["serve", "--help"])
         XCTAssertEqual(serveHelp.status, 0)
         for flag in ["--host", "--port", "--db", "--web-root", "--loops", "--max-head-bytes", "--max-body-bytes",
-                     "--head-timeout", "--idle-timeout", "--max-connections", "--post-burst", "--post-rate", "--log-level"] {
+                     "--head-timeout", "--idle-timeout", "--max-connections", "--post-burst", "--post-rate", "--log-level",
+                     "--postgres", "--max-file-bytes", "--max-wait", "--tls-cert", "--tls-key"] {
             XCTAssertTrue(serveHelp.stderr.contains("  \(flag) "), "\(flag) explained: \(serveHelp.stderr)")
         }
 

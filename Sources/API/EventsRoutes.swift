@@ -14,7 +14,7 @@ struct EventsQuery: Equatable {
     /// Contract: after ≥ 0, limit 1–500, wait 0–60 (larger values count as 60); for SSE a `Last-Event-ID` wins
     /// over `after`. Anything else is 400 invalid_parameter.
     static func parse(_ request: HTTPRequest) -> Result<EventsQuery, Refusal> {
-        let items = FormFields.decode(Array(request.query.utf8))
+        let items = FormFields.decode(Array(request.query.utf8), uri: true)
         func bad(_ detail: String) -> Result<EventsQuery, Refusal> { .refuse(APIResponse.invalid("invalid_parameter", detail)) }
         var q = EventsQuery()
         let accept = (request.headers["Accept"] ?? "").lowercased()
@@ -23,9 +23,10 @@ struct EventsQuery: Equatable {
             guard let a = HistoryQuery.integer(value) else { return bad("after must be a position ≥ 0") }
             q.after = a
         }
-        if q.form == .sse, let last = request.headers["Last-Event-ID"] {
+        if let last = request.headers["Last-Event-ID"] {
+            // Checked whatever the form (a malformed header is a bad request), used by SSE only.
             guard let a = HistoryQuery.integer(.string(last.trimmingSpaces)) else { return bad("Last-Event-ID must be a position ≥ 0") }
-            q.after = a
+            if q.form == .sse { q.after = a }
         }
         if let value = items["limit"] {
             guard let limit = HistoryQuery.integer(value), (1...500).contains(limit) else { return bad("limit must be 1–500") }

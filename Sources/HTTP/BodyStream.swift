@@ -41,13 +41,17 @@ public final class BodyStream: @unchecked Sendable {
     /// Starts delivering the body to `sink` (on the loop thread).
     public func start(_ sink: @escaping @Sendable (BodyPiece) -> Void) {
         onLoop { [self] in
-            guard self.sink == nil, !detached else { return }
-            self.sink = sink
+            guard self.sink == nil else { return }
             if !hasBody {
+                // No body (no Content-Length, or 0): the connection never tracked this stream (it is `detached`
+                // from the start), so the end is delivered here (schemathesis: `POST /files` without a body hung).
+                self.sink = sink
                 bodyDone = true
                 sink(.end)
                 return
             }
+            guard !detached else { return }
+            self.sink = sink
             paused = false
             connection.streamResumed(self)
         }

@@ -13,7 +13,7 @@ struct EventsQuery: Equatable {
 
     /// Contract: after ≥ 0, limit 1–500, wait 0–60 (larger values count as 60); for SSE a `Last-Event-ID` wins
     /// over `after`. Anything else is 400 invalid_parameter.
-    static func parse(_ request: HTTPRequest) -> Result<EventsQuery, Refusal> {
+    static func parse(_ request: HTTPRequest, maxWait: Double = 60) -> Result<EventsQuery, Refusal> {
         let items = FormFields.decode(Array(request.query.utf8), uri: true)
         func bad(_ detail: String) -> Result<EventsQuery, Refusal> { .refuse(APIResponse.invalid("invalid_parameter", detail)) }
         var q = EventsQuery()
@@ -34,7 +34,7 @@ struct EventsQuery: Equatable {
         }
         if let value = items["wait"] {
             guard let wait = HistoryQuery.seconds(value) else { return bad("wait must be a number of seconds, 0–60 (larger values count as 60)") }
-            q.wait = min(wait, 60)
+            q.wait = min(wait, maxWait)
         }
         return .success(q)
     }
@@ -86,7 +86,7 @@ extension ChatRoutes {
     var events: HTTPHandler {
         { request, responder in
             self.authenticated(request, responder) { user in
-                switch EventsQuery.parse(request) {
+                switch EventsQuery.parse(request, maxWait: self.maxWait) {
                 case .failure(let refusal): responder.respond(refusal.response)
                 case .success(let query) where query.form != .page:
                     self.streamEvents(user, query, token: ChatRoutes.bearerToken(request), responder)

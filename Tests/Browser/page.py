@@ -64,7 +64,10 @@ class Page:
     def open_room(self, room, timeout=10):
         """Opens a room or a direct room (`@alice,bob`) from the sidebar (the drawer on a phone)."""
         button = f'#drawer button[data-room="{room}"]'
-        if not self.visible(button):
+        # After a reload the list arrives with GET /rooms: wait for it before deciding the drawer is closed.
+        wait_for(lambda: self.js("return !!document.querySelector('#drawer button[data-room=\"general\"]')"),
+                 timeout, f"{self.name}: room list")
+        if not self.visible(button) and self.visible("#menu"):
             self.el("#menu").click()
         wait_for(lambda: self.visible(button), timeout, f"{self.name}: room {room} listed")
         self.el(button).click()

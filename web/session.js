@@ -261,20 +261,24 @@ window.Konnect = window.Konnect || {};
       const rooms = this.rooms.filter((r) => r.visibility !== 'direct');
       const direct = this.rooms.filter((r) => r.visibility === 'direct')
         .sort((a, b) => this.label(a.name).localeCompare(this.label(b.name)));
-      $('rooms').replaceChildren(...rooms.map((room) => this.roomItem(room)));
-      const dms = direct.map((room) => this.roomItem(room));
+      const dms = direct.map((room) => this.roomItem(room, $('dms')));
       if (!dms.length) {
-        const li = document.createElement('li');
+        const li = $('dms').querySelector('.rooms-empty') || document.createElement('li');
         li.className = 'rooms-empty';
         li.textContent = 'No direct messages yet';
         dms.push(li);
       }
-      $('dms').replaceChildren(...dms);
+      update($('rooms'), rooms.map((room) => this.roomItem(room, $('rooms'))));
+      update($('dms'), dms);
     }
 
-    roomItem(room) {
-      const li = document.createElement('li');
-      const button = document.createElement('button');
+    /** A room's list item; the one already shown is updated in place, so a focused button keeps the focus. */
+    roomItem(room, list) {
+      const old = Array.from(list.children).find((li) => li.firstElementChild && li.firstElementChild.dataset.room === room.name);
+      const li = old || document.createElement('li');
+      const button = old ? old.firstElementChild : document.createElement('button');
+      button.replaceChildren();
+      button.removeAttribute('aria-current');
       button.type = 'button';
       button.className = `room room-${room.visibility}`;
       button.dataset.room = room.name;
@@ -310,7 +314,7 @@ window.Konnect = window.Konnect || {};
         button.append(badge);
       }
       if (room.name === this.room) button.setAttribute('aria-current', 'page');
-      li.append(button);
+      if (!old) li.append(button);
       return li;
     }
 
@@ -482,6 +486,12 @@ window.Konnect = window.Konnect || {};
       }
       return true;
     }
+  }
+
+  /** Makes `list`'s children `items`, in order, moving only what moved (a node taken out of the page loses focus). */
+  function update(list, items) {
+    items.forEach((item, i) => { if (list.children[i] !== item) list.insertBefore(item, list.children[i] || null); });
+    while (list.children.length > items.length) list.lastElementChild.remove();
   }
 
   function lockIcon() {

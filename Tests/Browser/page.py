@@ -70,7 +70,7 @@ class Page:
         if not self.visible(button) and self.visible("#menu"):
             self.el("#menu").click()
         wait_for(lambda: self.visible(button), timeout, f"{self.name}: room {room} listed")
-        self.el(button).click()
+        wait_for(lambda: self.el(button).click() or True, 5, f"{self.name}: click on {room}")  # retried if redrawn
         wait_for(lambda: self.open_name() == room, 5, f"{self.name}: room {room} open")
         wait_for(lambda: self.js("return !document.querySelector('#history-note').textContent.startsWith('Loading m')"),
                  10, f"{self.name}: {room} loaded")

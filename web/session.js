@@ -370,7 +370,7 @@ window.Konnect = window.Konnect || {};
       $('chat').classList.add('members-open');
       $('members-button').setAttribute('aria-expanded', 'true');
       $('member-error').textContent = '';
-      this.members = { name: this.room, members: [] };
+      this.members = { name: this.room, members: null };  // null: loading
       this.renderMembers();
       this.showMembers();
       $('members-title').focus();
@@ -390,7 +390,7 @@ window.Konnect = window.Konnect || {};
       const name = this.room;
       if (!name) return;
       if (this.members && this.members.name !== name) {
-        this.members = { name, members: [] };
+        this.members = { name, members: null };
         $('member-error').textContent = '';
         this.renderMembers();
       }

@@ -68,14 +68,14 @@ def scenario(server, alice, bob, step, shots, password):
     carol = Page("carol", server.url + "/")
     try:
         carol.sign_up("carol", password)
-        _direct(server, alice, bob, carol, step)
+        _direct(server, alice, bob, carol, step, shots)
         _private(server, alice, bob, carol, step, shots)
         carol.collect_console()
     finally:
         carol.close()
 
 
-def _direct(server, alice, bob, carol, step):
+def _direct(server, alice, bob, carol, step, shots):
     before = alice.open_name()
     start_direct(alice, "zed")
     wait_for(lambda: "No user is called “zed”" in alice.el("#dm-error").text, 10, "unknown user error")
@@ -103,6 +103,8 @@ def _direct(server, alice, bob, carol, step):
     bob.type_and_send("just us, alice")
     wait_for(lambda: alice.shown("just us, alice"), 10, "alice gets bob's answer live")
     step("alice starts a direct chat with 'Bob'; it is 'bob' to her and 'alice' to him; they exchange messages")
+    shots(lambda theme, label: (alice.js("document.getElementById('scroller').scrollTop = 1e9"),
+                                alice.driver.save_screenshot(shots.path(f"direct-{theme}-{label}.png"))))
 
     start_direct(alice, "alice")
     wait_for(lambda: alice.open_name() == "@alice,alice", 10, "alice's self-chat opens")

@@ -23,5 +23,13 @@ window.Konnect = window.Konnect || {};
   /** A room in running text: "#design-team", "bob", "you". */
   function mention(name, me) { return isDirect(name) ? label(name, me) : `#${name}`; }
 
-  K.rooms = { isDirect, peer, label, mention };
+  /** The notes at the top of a room: "This is the beginning of …", "No messages … yet". */
+  function notes(name, me) {
+    if (!isDirect(name)) return { beginning: `#${name}`, empty: `in #${name}` };
+    const other = peer(name, me);
+    return other ? { beginning: `your conversation with ${other}`, empty: `with ${other}` }
+      : { beginning: 'your notes to yourself', empty: 'to yourself' };
+  }
+
+  K.rooms = { isDirect, peer, label, mention, notes };
 })(window.Konnect);

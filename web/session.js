@@ -34,7 +34,7 @@ window.Konnect = window.Konnect || {};
       // as unread; on the very first list every room starts as read.
       this.seenBefore = Object.keys(this.seen).length > 0;
       this.view = new K.MessageView(api.username, () => this.feed.loadOlder());
-      this.view.mention = (name) => this.mention(name);
+      this.view.notes = (name) => K.rooms.notes(name, api.username);
       this.feed = new K.Feed(api, {
         reset: (state) => { this.view.reset(state); this.markSeen(state); this.showPending(); },
         append: (state, fresh) => this.appended(state, fresh),

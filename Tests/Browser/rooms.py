@@ -100,6 +100,8 @@ def _direct(server, alice, bob, carol, step, shots):
     bob.open_room(DM)
     wait_for(lambda: bob.shown("psst bob, just us"), 10, "bob reads alice's direct message")
     assert bob.el("#room-name-label").text == "alice"
+    wait_for(lambda: bob.el("#history-note").text == "This is the beginning of your conversation with alice.", 5,
+             "the direct room's note names the other person")
     bob.type_and_send("just us, alice")
     wait_for(lambda: alice.shown("just us, alice"), 10, "alice gets bob's answer live")
     step("alice starts a direct chat with 'Bob'; it is 'bob' to her and 'alice' to him; they exchange messages")

@@ -88,8 +88,19 @@ window.Konnect = window.Konnect || {};
     }
 
     me() { return this.request('GET', '/me'); }
-    rooms() { return this.request('GET', '/rooms'); }
-    createRoom(name) { return this.request('POST', '/rooms', { body: { name } }); }
+    /** One page of the room list: public rooms, and the private and direct ones the caller is in. */
+    rooms(after) { return this.request('GET', '/rooms', after ? { query: { after } } : {}); }
+    createRoom(name, visibility = 'public') {
+      return this.request('POST', '/rooms', { body: { name, visibility } });
+    }
+    /** The room with its members; `@bob` opens (and on first use creates) the direct room with bob. */
+    room(name) { return this.request('GET', `/rooms/${encodeURIComponent(name)}`); }
+    addMember(room, username) {
+      return this.request('PUT', `/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(username)}`);
+    }
+    removeMember(room, username) {
+      return this.request('DELETE', `/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(username)}`);
+    }
 
     /** The newest page, or the page before seq `before`. */
     history(room, before, limit = 50) {

@@ -55,7 +55,7 @@
       const li = document.createElement('li');
       const room = document.createElement('span');
       room.className = 'unsent-room';
-      room.textContent = `#${item.room}`;
+      room.textContent = K.rooms.isDirect(item.room) ? `@${K.rooms.label(item.room, user)}` : `#${item.room}`;
       const text = document.createElement('span');
       text.className = 'unsent-text';
       text.dir = 'auto';
@@ -195,14 +195,85 @@
     });
     $('room-form').addEventListener('submit', async (event) => {
       event.preventDefault();
-      if (session && await session.createRoom($('room-name').value)) { $('room-name').value = ''; drawer.close(); }
+      if (session && await session.createRoom($('room-name').value, $('room-private').checked)) {
+        $('room-name').value = '';
+        $('room-private').checked = false;
+        showForm('room', false);
+        drawer.close();
+        box.focus();
+      }
     });
-    $('rooms').addEventListener('click', (event) => {
+    $('dm-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (session && await session.openDirect($('dm-name').value)) {
+        $('dm-name').value = '';
+        showForm('dm', false);
+        drawer.close();
+        box.focus();
+      }
+    });
+    for (const kind of ['room', 'dm']) {
+      $(`${kind}-add`).addEventListener('click', () => showForm(kind, $(`${kind}-form`).hidden));
+      $(`${kind}-form`).addEventListener('keydown', (event) => {
+        if (event.key !== 'Escape') return;
+        event.stopPropagation();  // closes the form, not the drawer
+        showForm(kind, false);
+        $(`${kind}-add`).focus();
+      });
+    }
+    $('drawer').addEventListener('click', (event) => {
       const button = event.target.closest('button[data-room]');
       if (!button || !session) return;
       session.open(button.dataset.room);
       drawer.close();
       box.focus();
+    });
+  }
+
+  /** The "+" of a sidebar section shows or hides its small form (new room, new direct message). */
+  function showForm(kind, open) {
+    const form = $(`${kind}-form`);
+    form.hidden = !open;
+    $(`${kind}-add`).setAttribute('aria-expanded', String(open));
+    $(`${kind}-error`).textContent = '';
+    if (open) $(kind === 'room' ? 'room-name' : 'dm-name').focus();
+  }
+
+  /** The members panel of the open room: a column on wide screens, a sheet over the conversation on phones. */
+  function setupMembers() {
+    const narrow = matchMedia('(max-width: 767px)');
+    const conversation = document.querySelector('.conversation');
+    const sync = () => { conversation.inert = !$('members-panel').hidden && narrow.matches; };
+    narrow.addEventListener('change', sync);
+    $('members-button').addEventListener('click', () => {
+      if (!session) return;
+      if (session.membersOpen) session.closeMembers(true);
+      else session.openMembers();
+      sync();
+    });
+    $('members-close').addEventListener('click', () => { if (session) session.closeMembers(true); sync(); });
+    $('members-panel').addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !session) return;
+      session.closeMembers(true);
+      sync();
+    });
+    $('member-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const name = $('member-name').value.trim().replace(/^@/, '');
+      if (session && await session.changeMember(name, true)) $('member-name').value = '';
+      $('member-name').focus();
+    });
+    $('members').addEventListener('click', async (event) => {
+      const button = event.target.closest('button[data-member]');
+      if (!button || !session) return;
+      await session.changeMember(button.dataset.member, false);
+      if (session && session.membersOpen) $('member-name').focus();
+    });
+    $('leave').addEventListener('click', async () => {
+      if (!session) return;
+      const join = $('leave').dataset.action === 'join';
+      await session.changeMember(session.api.username, join);
+      sync();
     });
   }
 
@@ -226,6 +297,7 @@
     const drawer = K.ui.setupDrawer();
     K.ui.setupEmoji($('text'));
     setupComposer(drawer);
+    setupMembers();
     $('tab-login').addEventListener('click', () => setMode('login'));
     $('tab-register').addEventListener('click', () => setMode('register'));
     document.querySelector('.tabs').addEventListener('keydown', (event) => {

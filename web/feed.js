@@ -73,6 +73,16 @@ window.Konnect = window.Konnect || {};
       this.run(++this.generation, this.current, this.controller.signal);
     }
 
+    /** Forgets a room the user can no longer read (removed, left): a later open loads it afresh. */
+    forget(name) {
+      if (this.current && this.current.name === name) {
+        this.generation++;
+        if (this.controller) this.controller.abort();
+        this.current = null;
+      }
+      this.rooms.delete(name);
+    }
+
     stop() {
       this.generation++;
       if (this.controller) this.controller.abort();

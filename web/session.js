@@ -4,12 +4,15 @@ window.Konnect = window.Konnect || {};
 
 (function (K) {
   const $ = (id) => document.getElementById(id);
-  const ROOMS_REFRESH_MS = 20000;
+  const ROOMS_REFRESH_MS = 10000;  // the room list (rooms others add you to, new direct messages) is polled
+  const ROOM_PAGES = 10;            // at most this many pages of GET /rooms (1,000 rooms each) per refresh
   const ROOM_ERRORS = {
     room_exists: 'That room already exists.',
     invalid_room_name: 'Room names are 1–64 lowercase letters, digits, “_” or “-”.',
     network: 'The server cannot be reached.',
   };
+  const USER_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+  const SVG = 'http://www.w3.org/2000/svg';
 
   /** One signed-in user's page. Built on login, dropped on logout or 401. */
   class Session {
@@ -18,13 +21,20 @@ window.Konnect = window.Konnect || {};
       this.title = title;
       this.room = K.storage.read('konnect.room') || 'general';
       this.rooms = [];
+      this.roomsLoaded = false;  // a complete list has arrived at least once
+      this.members = null;       // the open room's object with `members`, while the members panel shows it
       this.sent = new Map();  // client_id → item: stored by the server, not yet delivered by the feed
       this.seenKey = `konnect.seen.${api.username}`;
       this.draftsKey = `konnect.drafts.${api.username}`;
       try { this.drafts = JSON.parse(K.storage.read(this.draftsKey) || '{}'); } catch (_) { this.drafts = {}; }
       if (!this.drafts || typeof this.drafts !== 'object') this.drafts = {};
       try { this.seen = JSON.parse(K.storage.read(this.seenKey) || '{}'); } catch (_) { this.seen = {}; }
+      if (!this.seen || typeof this.seen !== 'object') this.seen = {};
+      // Rooms that appear later (a direct message, a private room you were added to) count all their messages
+      // as unread; on the very first list every room starts as read.
+      this.seenBefore = Object.keys(this.seen).length > 0;
       this.view = new K.MessageView(api.username, () => this.feed.loadOlder());
+      this.view.notes = (name) => K.rooms.notes(name, api.username);
       this.feed = new K.Feed(api, {
         reset: (state) => { this.view.reset(state); this.markSeen(state); this.showPending(); },
         append: (state, fresh) => this.appended(state, fresh),
@@ -55,8 +65,12 @@ window.Konnect = window.Konnect || {};
       else this.saveDraft($('text').value);
       this.feed.stop();
       this.outbox.stop(forget);
-      for (const id of ['messages', 'pending', 'rooms', 'announcer']) $(id).replaceChildren();
+      this.closeMembers(false);
+      for (const id of ['messages', 'pending', 'rooms', 'dms', 'announcer']) $(id).replaceChildren();
     }
+
+    label(name) { return K.rooms.label(name, this.api.username); }
+    mention(name) { return K.rooms.mention(name, this.api.username); }
 
     open(room) {
       if (room === this.room) return;
@@ -68,6 +82,7 @@ window.Konnect = window.Konnect || {};
       this.loadDraft();
       this.feed.open(room);
       this.renderRooms();
+      if (this.members) this.showMembers();
     }
 
     /** The composer's text of the open room, kept per room in localStorage (survives a reload). */
@@ -84,8 +99,20 @@ window.Konnect = window.Konnect || {};
     }
 
     showRoomName() {
-      $('room-name-label').textContent = this.room;
-      $('text').placeholder = `Message #${this.room}`;
+      const name = this.room || 'general';
+      const info = this.rooms.find((r) => r.name === name);
+      const kind = K.rooms.isDirect(name) ? 'direct' : info ? info.visibility : 'public';
+      const title = $('room-title');
+      title.dataset.room = name;
+      title.dataset.kind = kind;
+      $('room-name-label').textContent = this.label(name);
+      $('room-kind').textContent = kind === 'private' ? ' (private room)' : kind === 'direct' ? ' (direct messages)' : '';
+      const mark = $('room-mark');
+      if (kind === 'direct') mark.replaceChildren(K.render.avatar(K.rooms.peer(name, this.api.username) || this.api.username));
+      else if (kind === 'private') mark.replaceChildren(lockIcon());
+      else mark.textContent = '#';
+      $('text').placeholder = `Message ${this.mention(name)}`;
+      $('members-button').setAttribute('aria-label', `Members of ${this.mention(name)}`);
     }
 
     /** After an outage: fetch what was missed at once, and let waiting sends go. */
@@ -129,7 +156,12 @@ window.Konnect = window.Konnect || {};
       const box = $('text');
       if (!box.value.trim()) box.value = item.text;
       this.showPending();
-      this.flash(`Not sent: ${error.message}`);
+      if (error.code === 'room_not_found') {
+        this.flash(`Not sent: you are no longer in ${this.mention(item.room)}. The text is back in the message box.`);
+        this.dropRoom(item.room, false);
+      } else {
+        this.flash(`Not sent: ${error.message}`);
+      }
     }
 
     showPending() {
@@ -141,12 +173,31 @@ window.Konnect = window.Konnect || {};
       this.view.showPending(state, items);
     }
 
+    /**
+     * A 404 for the open room: it was deleted, or it is private and the user was removed (API.md: a room you are
+     * not in does not exist for you). The feed has stopped (no retry of a 404); the room leaves the list and
+     * the page moves to #general.
+     */
     roomFailed(state, error) {
-      this.view.note.textContent = error.code === 'room_not_found'
-        ? `The room #${state.name} does not exist.` : `This room cannot be shown: ${error.message}`;
       if (error.code === 'room_not_found' && state.name !== 'general') {
+        this.dropRoom(state.name, true);
+        return;
+      }
+      this.view.note.textContent = `This room cannot be shown: ${error.message}`;
+    }
+
+    /** Forgets a room the user cannot read any more; when it was open, moves to #general and says why. */
+    dropRoom(name, notify) {
+      if (name === 'general') return;
+      const known = this.rooms.some((r) => r.name === name);
+      this.rooms = this.rooms.filter((r) => r.name !== name);
+      this.feed.forget(name);
+      if (this.room === name) {
+        if (notify) this.flash(`You are not a member of ${this.mention(name)} any more.`);
         this.room = null;
         this.open('general');
+      } else if (known) {
+        this.renderRooms();
       }
     }
 
@@ -166,51 +217,114 @@ window.Konnect = window.Konnect || {};
       if (room) { room.last_seq = Math.max(room.last_seq, state.lastSeq); this.renderRooms(); }
     }
 
+    /** The whole room list (paged by `after`), then the sidebar; a room that left the list is checked and dropped. */
     async refreshRooms() {
+      const generation = this.roomsGeneration = (this.roomsGeneration || 0) + 1;
+      let rooms = [], after = null, complete = false;
       try {
-        const data = await this.api.rooms();
-        this.rooms = data.rooms;
-        for (const room of this.rooms) if (!(room.name in this.seen)) this.seen[room.name] = room.last_seq;
-        this.renderRooms();
+        for (let page = 0; page < ROOM_PAGES; page++) {
+          const data = await this.api.rooms(after);
+          rooms = rooms.concat(data.rooms);
+          if (!data.has_more || !data.rooms.length) { complete = true; break; }
+          after = data.rooms[data.rooms.length - 1].name;
+        }
       } catch (error) {
         if (!(error instanceof K.ApiError)) throw error;  // retried by the timer and on reconnect
+        return;
+      }
+      if (generation !== this.roomsGeneration) return;  // a newer refresh started meanwhile: it decides
+      const previous = new Set(this.rooms.map((r) => r.name));
+      this.rooms = rooms;
+      for (const room of this.rooms) {
+        if (room.name in this.seen) continue;
+        const added = this.seenBefore && this.roomsLoaded && room.visibility !== 'public' && !previous.has(room.name);
+        this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
+      }
+      this.roomsLoaded = true;
+      this.seenBefore = true;
+      this.showRoomName();
+      this.renderRooms();
+      if (this.members) this.showMembers();
+      // The open room is missing: it may have been created after this list was read, so ask about it alone.
+      const open = this.room;
+      if (complete && open && open !== 'general' && !this.rooms.some((r) => r.name === open)) {
+        try {
+          await this.api.room(open);
+        } catch (error) {
+          if (!(error instanceof K.ApiError)) throw error;
+          if (error.code === 'room_not_found' && this.room === open) this.dropRoom(open, true);
+        }
       }
     }
 
     renderRooms() {
-      const items = this.rooms.map((room) => {
-        const li = document.createElement('li');
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.className = 'room';
-        button.dataset.room = room.name;
-        button.title = `#${room.name}`;  // the whole name of a long one, cut with "…" in the list
-        const name = document.createElement('span');
-        name.className = 'room-label';
-        name.textContent = `# ${room.name}`;
-        button.append(name);
-        const unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
-        if (unread) {
-          const badge = document.createElement('span');
-          badge.className = 'badge';
-          badge.textContent = unread > 99 ? '99+' : String(unread);
-          badge.setAttribute('aria-label', `${unread} unread`);
-          button.append(badge);
-        }
-        if (room.name === this.room) button.setAttribute('aria-current', 'page');
-        li.append(button);
-        return li;
-      });
-      $('rooms').replaceChildren(...items);
+      const rooms = this.rooms.filter((r) => r.visibility !== 'direct');
+      const direct = this.rooms.filter((r) => r.visibility === 'direct')
+        .sort((a, b) => this.label(a.name).localeCompare(this.label(b.name)));
+      const dms = direct.map((room) => this.roomItem(room, $('dms')));
+      if (!dms.length) {
+        const li = $('dms').querySelector('.rooms-empty') || document.createElement('li');
+        li.className = 'rooms-empty';
+        li.textContent = 'No direct messages yet';
+        dms.push(li);
+      }
+      update($('rooms'), rooms.map((room) => this.roomItem(room, $('rooms'))));
+      update($('dms'), dms);
     }
 
-    async createRoom(raw) {
+    /** A room's list item; the one already shown is updated in place, so a focused button keeps the focus. */
+    roomItem(room, list) {
+      const old = Array.from(list.children).find((li) => li.firstElementChild && li.firstElementChild.dataset.room === room.name);
+      const li = old || document.createElement('li');
+      const button = old ? old.firstElementChild : document.createElement('button');
+      button.replaceChildren();
+      button.removeAttribute('aria-current');
+      button.type = 'button';
+      button.className = `room room-${room.visibility}`;
+      button.dataset.room = room.name;
+      const direct = room.visibility === 'direct';
+      const label = this.label(room.name);
+      button.title = direct ? label : `#${room.name}`;  // the whole name of a long one, cut with "…" in the list
+      if (direct) {
+        button.append(K.render.avatar(K.rooms.peer(room.name, this.api.username) || this.api.username));
+      } else {
+        const mark = document.createElement('span');
+        mark.className = 'room-mark';
+        mark.setAttribute('aria-hidden', 'true');
+        if (room.visibility === 'private') mark.append(lockIcon());
+        else mark.textContent = '#';
+        button.append(mark);
+      }
+      const name = document.createElement('span');
+      name.className = 'room-label';
+      name.textContent = label;
+      button.append(name);
+      if (room.visibility === 'private') {
+        const kind = document.createElement('span');
+        kind.className = 'sr-only';
+        kind.textContent = ' (private)';
+        button.append(kind);
+      }
+      const unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
+      if (unread) {
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = unread > 99 ? '99+' : String(unread);
+        badge.setAttribute('aria-label', `${unread} unread`);
+        button.append(badge);
+      }
+      if (room.name === this.room) button.setAttribute('aria-current', 'page');
+      if (!old) li.append(button);
+      return li;
+    }
+
+    async createRoom(raw, isPrivate) {
       const name = raw.trim().toLowerCase().replace(/\s+/g, '-');
       const error = $('room-error');
       error.textContent = '';
       if (!name) return false;
       try {
-        await this.api.createRoom(name);
+        await this.api.createRoom(name, isPrivate ? 'private' : 'public');
       } catch (e) {
         if (!(e instanceof K.ApiError)) throw e;
         if (e.code !== 'room_exists') { error.textContent = ROOM_ERRORS[e.code] || e.message; return false; }
@@ -219,6 +333,176 @@ window.Konnect = window.Konnect || {};
       this.open(name);
       return true;
     }
+
+    /** Opens the direct room with `raw` (a username, "@" optional); an unknown user is said under the field. */
+    async openDirect(raw) {
+      const username = raw.trim().replace(/^@/, '');
+      const error = $('dm-error');
+      error.textContent = '';
+      if (!username) return false;
+      if (!USER_PATTERN.test(username)) { error.textContent = 'A username is 1–32 letters, digits, “_”, “.” or “-”.'; return false; }
+      let room;
+      try {
+        room = (await this.api.room(`@${username}`)).room;
+      } catch (e) {
+        if (!(e instanceof K.ApiError)) throw e;
+        error.textContent = e.code === 'user_not_found' ? `No user is called “${username}”.`
+          : ROOM_ERRORS[e.code] || e.message;
+        return false;
+      }
+      if (!this.rooms.some((r) => r.name === room.name)) {
+        const info = { ...room };
+        delete info.members;
+        this.rooms.push(info);
+        this.seen[room.name] = room.last_seq;
+      }
+      this.open(room.name);
+      this.refreshRooms();
+      return true;
+    }
+
+    // ---- Members panel --------------------------------------------------------------------------------------
+
+    get membersOpen() { return !$('members-panel').hidden; }
+
+    openMembers() {
+      $('members-panel').hidden = false;
+      $('chat').classList.add('members-open');
+      $('members-button').setAttribute('aria-expanded', 'true');
+      $('member-error').textContent = '';
+      this.members = { name: this.room, members: null };  // null: loading
+      this.renderMembers();
+      this.showMembers();
+      $('members-title').focus();
+    }
+
+    closeMembers(restoreFocus) {
+      if (!$('members-panel').hidden && restoreFocus) $('members-button').focus();
+      $('members-panel').hidden = true;
+      $('chat').classList.remove('members-open');
+      $('members-button').setAttribute('aria-expanded', 'false');
+      if (!$('chat').classList.contains('drawer-open')) document.querySelector('.conversation').inert = false;
+      this.members = null;
+    }
+
+    /** Fetches the open room's members (GET /rooms/{name}) and shows them. */
+    async showMembers() {
+      const name = this.room;
+      if (!name) return;
+      if (this.members && this.members.name !== name) {
+        this.members = { name, members: null };
+        $('member-error').textContent = '';
+        this.renderMembers();
+      }
+      try {
+        const data = await this.api.room(name);
+        if (!this.members || this.room !== name) return;
+        this.members = data.room;
+        this.renderMembers();
+      } catch (error) {
+        if (!(error instanceof K.ApiError)) throw error;
+        if (error.code === 'room_not_found' && this.room === name) this.dropRoom(name, true);
+      }
+    }
+
+    renderMembers() {
+      const room = this.members;
+      if (!room) return;
+      const me = this.api.username.toLowerCase();
+      const info = this.rooms.find((r) => r.name === room.name) || room;
+      const kind = K.rooms.isDirect(room.name) ? 'direct' : info.visibility || 'public';
+      const owner = room.owner || info.owner || null;
+      const iOwn = owner !== null && owner.toLowerCase() === me;
+      $('members-title').textContent = `Members of ${this.mention(room.name)}`;
+      const about = {
+        public: 'Public room: everyone can read and post. Members get its news.',
+        private: 'Private room: only its members can see it.',
+        direct: 'Direct messages: only the two of you. Members are fixed.',
+      }[kind] || '';
+      $('members-about').textContent = owner ? `${about} Created by ${owner}.` : about;
+      const items = (room.members || []).map((name) => {
+        const li = document.createElement('li');
+        li.className = 'member';
+        const who = document.createElement('span');
+        who.className = 'member-name';
+        who.textContent = name;
+        li.append(K.render.avatar(name), who);
+        const tags = [];
+        if (name.toLowerCase() === me) tags.push('you');
+        if (owner && name.toLowerCase() === owner.toLowerCase()) tags.push('owner');
+        if (tags.length) {
+          const tag = document.createElement('span');
+          tag.className = 'member-tag';
+          tag.textContent = tags.join(' · ');
+          li.append(tag);
+        }
+        if (kind !== 'direct' && iOwn && name.toLowerCase() !== me) {
+          const remove = document.createElement('button');
+          remove.type = 'button';
+          remove.className = 'ghost remove-member';
+          remove.dataset.member = name;
+          remove.textContent = 'Remove';
+          remove.setAttribute('aria-label', `Remove ${name}`);
+          li.append(remove);
+        }
+        return li;
+      });
+      $('members').replaceChildren(...items);
+      $('member-form').hidden = kind === 'direct';
+      const leave = $('leave');
+      const joined = info.joined !== false && (room.members || []).some((n) => n.toLowerCase() === me);
+      leave.hidden = kind === 'direct';
+      leave.dataset.action = joined || !room.members ? 'leave' : 'join';
+      leave.textContent = leave.dataset.action === 'join' ? `Join ${this.mention(room.name)}` : `Leave ${this.mention(room.name)}`;
+      leave.className = leave.dataset.action === 'join' ? 'secondary leave-button' : 'danger-button leave-button';
+    }
+
+    /** Adds (PUT) or removes (DELETE) a member of the open room; the server's refusal is shown in the panel. */
+    async changeMember(username, add) {
+      const room = this.room;
+      const error = $('member-error');
+      error.textContent = '';
+      if (!username) return false;
+      if (add && !USER_PATTERN.test(username)) { error.textContent = 'A username is 1–32 letters, digits, “_”, “.” or “-”.'; return false; }
+      try {
+        if (add) await this.api.addMember(room, username);
+        else await this.api.removeMember(room, username);
+      } catch (e) {
+        if (!(e instanceof K.ApiError)) throw e;
+        error.textContent = e.code === 'user_not_found' ? `No user is called “${username}”.` : e.message;
+        return false;
+      }
+      const self = username.toLowerCase() === this.api.username.toLowerCase();
+      const info = this.rooms.find((r) => r.name === room);
+      if (self && !add && info && info.visibility !== 'public') {
+        this.closeMembers(false);
+        this.flash(`You left ${this.mention(room)}.`);
+        this.dropRoom(room, false);
+        $('text').focus();
+      } else {
+        if (self && info) info.joined = add;
+        await this.showMembers();
+        this.refreshRooms();
+      }
+      return true;
+    }
+  }
+
+  /** Makes `list`'s children `items`, in order, moving only what moved (a node taken out of the page loses focus). */
+  function update(list, items) {
+    items.forEach((item, i) => { if (list.children[i] !== item) list.insertBefore(item, list.children[i] || null); });
+    while (list.children.length > items.length) list.lastElementChild.remove();
+  }
+
+  function lockIcon() {
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('class', 'lock');
+    svg.setAttribute('aria-hidden', 'true');
+    const use = document.createElementNS(SVG, 'use');
+    use.setAttribute('href', '#icon-lock');
+    svg.append(use);
+    return svg;
   }
 
   K.Session = Session;

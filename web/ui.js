@@ -39,7 +39,7 @@ window.Konnect = window.Konnect || {};
       menu.setAttribute('aria-expanded', String(open));
       backdrop.hidden = !open;
       if (open) {
-        const target = document.querySelector('#rooms [aria-current="page"]') || document.getElementById('room-name');
+        const target = document.querySelector('#drawer [aria-current="page"]') || document.getElementById('room-add');
         target.focus();
       }
     };

@@ -21,6 +21,8 @@ window.Konnect = window.Konnect || {};
       this.jump = document.getElementById('jump');
       this.announcer = document.getElementById('announcer');
       this.onNeedOlder = onNeedOlder;
+      // How the notes name a room: "#general", "your conversation with bob".
+      this.notes = (name) => ({ beginning: `#${name}`, empty: `in #${name}` });
       this.pendingCount = 0;
       this.atBottom = true;  // as of the last scroll event: where the reader was before a resize
       this.scroller.addEventListener('scroll', () => this.scrolled(), { passive: true });
@@ -127,8 +129,8 @@ window.Konnect = window.Konnect || {};
       if (!state.loaded) text = 'Loading messages…';
       else if (state.loadingOlder) text = 'Loading older messages…';
       else if (!state.hasOlder) text = state.messages.length
-        ? `This is the beginning of #${state.name}.`
-        : `No messages in #${state.name} yet — say hello 👋`;
+        ? `This is the beginning of ${this.notes(state.name).beginning}.`
+        : `No messages ${this.notes(state.name).empty} yet — say hello 👋`;
       this.note.textContent = text;
       this.note.classList.toggle('busy', !state.loaded || state.loadingOlder);
     }

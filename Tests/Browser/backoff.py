@@ -82,7 +82,33 @@ async function outboxDelays() {
   outbox.stop(true);
   return c.delays;
 }
-Promise.all([feedDelays(), outboxDelays()]).then(done, (e) => done(String(e && e.stack || e)));
+// A room the user lost (404 room_not_found, API.md "Rooms v2"): the feed reports it once and stops, the outbox
+// gives the message back once and goes on; neither sleeps or asks again.
+async function notFound() {
+  const gone = () => new K.ApiError(404, 'room_not_found', "room 'x' does not exist");
+  let polls = 0, posts = 0, failed = 0, rejected = 0;
+  const api = {
+    username: 'unit-test-' + Math.random().toString(36).slice(2),
+    history: async () => ({ messages: [], has_more: false }),
+    poll: async () => { polls++; throw gone(); },
+    post: async () => { posts++; throw gone(); },
+  };
+  const noop = () => {};
+  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: () => failed++ });
+  const feedClock = clock(1, () => feed.stop());
+  feed.sleep = feedClock.sleep;
+  feed.open('unit-test-gone');
+  const outbox = new K.Outbox(api, { changed: noop, sent: noop, rejected: () => rejected++ });
+  const outboxClock = clock(1, () => outbox.stop(true));
+  outbox.sleep = outboxClock.sleep;
+  outbox.add('unit-test-gone', 'lost');
+  await new Promise((r) => setTimeout(r, 300));
+  const left = outbox.items.length;
+  feed.stop();
+  outbox.stop(true);
+  return [polls, failed, feedClock.delays.length, posts, rejected, outboxClock.delays.length, left];
+}
+Promise.all([feedDelays(), outboxDelays(), notFound()]).then(done, (e) => done(String(e && e.stack || e)));
 """
 
 
@@ -93,12 +119,15 @@ def check(page, step):
     page.driver.set_script_timeout(30)
     result = page.driver.execute_async_script(LOOP_UNITS_JS)
     assert isinstance(result, list), f"loop unit test threw: {result}"
-    feed, outbox = result
+    feed, outbox, gone = result
     # Feed: failures in 1, 2 (the 503 asks for 7 s: honoured) and 4 s windows; the success resets; polls fail.
     assert feed == [999, 7000, 3999, 999, 1999, 3999, 7999, 15999], f"feed delays {feed}"
     # Outbox: 3 failures, a success resets the backoff for the second message, which then fails on.
     assert outbox == [999, 1999, 3999, 999, 1999, 3999], f"outbox delays {outbox}"
     step(f"feed and outbox loops with a fake clock ask for {feed} / {outbox} ms (reset after a success)")
+    # [polls, failed reports, feed sleeps, posts, rejections, outbox sleeps, items left]
+    assert gone == [1, 1, 0, 1, 1, 0, 0], f"a 404 room is retried: {gone}"
+    step("a 404 room_not_found stops the feed and drops the outbox item at once: no retry, no sleep")
 
 
 COUNT_FETCH_JS = """

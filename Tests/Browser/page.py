@@ -61,14 +61,29 @@ class Page:
         return self.js("return Array.from(document.querySelectorAll('#pending li.msg .text'))"
                        ".map(e => e.textContent);")
 
-    def open_room(self, room):
-        if not self.visible(f'#rooms button[data-room="{room}"]'):
+    def open_room(self, room, timeout=10):
+        """Opens a room or a direct room (`@alice,bob`) from the sidebar (the drawer on a phone)."""
+        button = f'#drawer button[data-room="{room}"]'
+        # After a reload the list arrives with GET /rooms: wait for it before deciding the drawer is closed.
+        wait_for(lambda: self.js("return !!document.querySelector('#drawer button[data-room=\"general\"]')"),
+                 timeout, f"{self.name}: room list")
+        if not self.visible(button) and self.visible("#menu"):
             self.el("#menu").click()
-        wait_for(lambda: self.visible(f'#rooms button[data-room="{room}"]'), 10, f"{self.name}: room {room} listed")
-        self.el(f'#rooms button[data-room="{room}"]').click()
-        wait_for(lambda: self.el("#room-name-label").text == room, 5, f"{self.name}: room {room} open")
+        wait_for(lambda: self.visible(button), timeout, f"{self.name}: room {room} listed")
+        wait_for(lambda: self.el(button).click() or True, 5, f"{self.name}: click on {room}")  # retried if redrawn
+        wait_for(lambda: self.open_name() == room, 5, f"{self.name}: room {room} open")
         wait_for(lambda: self.js("return !document.querySelector('#history-note').textContent.startsWith('Loading m')"),
                  10, f"{self.name}: {room} loaded")
+
+    def open_name(self):
+        """The open room's name as the server has it (the header shows "bob" for `@alice,bob`)."""
+        return self.el("#room-title").get_attribute("data-room")
+
+    def listed(self, section):
+        """[(room name, label)] of a sidebar section: "rooms" or "dms"."""
+        return [tuple(r) for r in self.js(
+            "return Array.from(document.querySelectorAll('#' + arguments[0] + ' button[data-room]'),"
+            " b => [b.dataset.room, b.querySelector('.room-label').textContent]);", section)]
 
     def offline_banner(self):
         return self.visible("#net-status")

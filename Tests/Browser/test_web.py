@@ -18,6 +18,7 @@ from harness import REPO, Api, Server, wait_for  # noqa: E402
 from page import Page  # noqa: E402
 import backoff  # noqa: E402
 import polish  # noqa: E402
+import rooms  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -130,6 +131,10 @@ def day_separators(page):
 
 
 def create_room(alice, api):
+    alice.el("#room-add").click()
+    wait_for(lambda: alice.visible("#room-name"), 3, "the new-room form after '+'")
+    assert alice.el("#room-add").get_attribute("aria-expanded") == "true"
+    assert alice.js("return document.activeElement.id") == "room-name", "'+' moves the focus to the room name"
     box = alice.el("#room-name")
     box.send_keys("no/slashes!")
     box.send_keys(Keys.ENTER)
@@ -140,8 +145,9 @@ def create_room(alice, api):
     wait_for(lambda: alice.el("#room-name-label").text == "design-team", 3, "the new room opens")
     assert alice.el("#room-error").text == ""
     assert alice.visible('#rooms button[data-room="design-team"][aria-current="page"]')
-    names = [room["name"] for room in api.call("GET", "/rooms")[1]["rooms"]]
-    assert "design-team" in names, names
+    rooms = {room["name"]: room for room in api.call("GET", "/rooms")[1]["rooms"]}
+    assert rooms["design-team"]["visibility"] == "public", rooms
+    assert not alice.visible("#room-form"), "the form closes after creating"
     alice.type_and_send("first in design-team")
     wait_for(lambda: alice.shown("first in design-team"), 2, "message in the new room")
     step("create-room form: bad names explained, 'Design Team' becomes #design-team and opens")
@@ -414,6 +420,7 @@ def main():
         xss(alice, bob)
         day_separators(alice)
         create_room(alice, api_bob)
+        rooms.scenario(server, alice, bob, step, polish.Shots(alice, SCREENSHOTS), PASSWORD)
         history(alice, seeder)
         shots = polish.Shots(alice, SCREENSHOTS)
         polish_checks(server, alice, bob, api_bob, seeder, shots)

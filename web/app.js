@@ -183,9 +183,62 @@
       }
     });
     box.addEventListener('input', () => { if (session) session.saveDraft(box.value); });
-    $('composer').addEventListener('submit', (event) => {
+    K.files.init(api);
+    const attachments = new K.files.Attachments();
+    let posting = false;
+    $('composer').addEventListener('submit', async (event) => {
       event.preventDefault();
-      if (session && session.send(box.value)) box.value = '';
+      if (!session) return;
+      if (!attachments.count) {
+        if (session.send(box.value)) box.value = '';
+        box.focus();
+        return;
+      }
+      // A message with files: never posted without them. The text stays in the box until the post succeeds.
+      if (posting) return;
+      posting = true;
+      $('composer').classList.add('busy');
+      const text = box.value.replace(/\s+$/u, '');
+      try {
+        await attachments.send(session.room, text);
+        if (box.value.replace(/\s+$/u, '') === text) { box.value = ''; session.saveDraft(''); }
+      } catch (error) {
+        session.flash(`Not sent: ${error.message}`);
+      } finally {
+        posting = false;
+        $('composer').classList.remove('busy');
+        box.focus();
+      }
+    });
+    $('attach-button').addEventListener('click', () => $('file-input').click());
+    $('file-input').addEventListener('change', () => {
+      const input = $('file-input');
+      if (input.files.length) attachments.add(Array.from(input.files));
+      input.value = '';
+      box.focus();
+    });
+    box.addEventListener('paste', (event) => {
+      const files = Array.from((event.clipboardData && event.clipboardData.files) || []);
+      if (!files.length) return;  // plain text pastes as usual
+      event.preventDefault();
+      attachments.add(files);
+    });
+    const conversation = document.querySelector('.conversation');
+    const carriesFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes('Files');
+    conversation.addEventListener('dragover', (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+      conversation.classList.add('dropping');
+    });
+    conversation.addEventListener('dragleave', (event) => {
+      if (!conversation.contains(event.relatedTarget)) conversation.classList.remove('dropping');
+    });
+    conversation.addEventListener('drop', (event) => {
+      conversation.classList.remove('dropping');
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer.files.length) attachments.add(Array.from(event.dataTransfer.files));
       box.focus();
     });
     $('skip-link').addEventListener('click', (event) => {

@@ -112,12 +112,16 @@ window.Konnect = window.Konnect || {};
       body.append(author);
     }
     const bubble = document.createElement('div');
-    bubble.className = isEmojiOnly(msg.text) ? 'bubble emoji-only' : 'bubble';
+    bubble.className = isEmojiOnly(msg.text) && !(msg.files && msg.files.length) ? 'bubble emoji-only' : 'bubble';
     bubble.dir = 'auto';
     const text = document.createElement('div');
     text.className = 'text';  // its direction comes from the bubble's dir=auto: the text is the bubble's first
     text.append(linkify(msg.text));
-    bubble.append(text, stamp(date, status, grouped));
+    const files = Array.isArray(msg.files) && msg.files.length && K.files ? K.files.attachments(msg.files) : null;
+    if (files) bubble.classList.add('has-files');
+    bubble.append(text);
+    if (files) bubble.append(files);
+    bubble.append(stamp(date, status, grouped));
     body.append(bubble);
     li.append(body);
     nodes.push(li);

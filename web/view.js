@@ -157,7 +157,8 @@ window.Konnect = window.Konnect || {};
     announce(messages) {
       for (const msg of messages.slice(-3)) {
         const p = document.createElement('p');
-        p.textContent = `${msg.user}: ${msg.text}`;
+        const names = (msg.files || []).map((f) => f.name).join(', ');
+        p.textContent = `${msg.user}: ${msg.text}${names ? `${msg.text ? ' ' : ''}[${names}]` : ''}`;
         this.announcer.append(p);
       }
       while (this.announcer.childElementCount > 5) this.announcer.firstElementChild.remove();

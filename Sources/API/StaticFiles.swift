@@ -15,7 +15,7 @@ final class StaticFiles: Sendable {
     var names: [String] { files.keys.sorted() }
 
     /// CSP for HTML: only our own scripts, styles and fetches; no framing, no inline code.
-    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         + "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; "
         + "frame-ancestors 'none'"
 

@@ -57,7 +57,8 @@ class Server:
 
     def _start_once(self, deadline):
         # --post-rate 0: the paging scenario posts thousands of messages at once
-        args = [self.binary, "serve", "--port", str(self.port), "--db", self.db, "--post-rate", "0"] + self.extra
+        args = [self.binary, "serve", "--port", str(self.port), "--db", self.db, "--post-rate", "0",
+                "--max-file-bytes", "1000000"] + self.extra  # files.py uploads past it
         self.proc = subprocess.Popen(args, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True, errors="replace")
         lines = queue.Queue()

@@ -26,6 +26,9 @@ class Page:
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
+    def js_async(self, script, *args):
+        return self.driver.execute_async_script(script, *args)
+
     def visible(self, css):
         return self.js("const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]')"
                        " && e.getClientRects().length > 0;", css)

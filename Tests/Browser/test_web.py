@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import REPO, Api, Server, wait_for  # noqa: E402
 from page import Page  # noqa: E402
 import backoff  # noqa: E402
+import files  # noqa: E402
 import polish  # noqa: E402
 import rooms  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -421,6 +422,7 @@ def main():
         day_separators(alice)
         create_room(alice, api_bob)
         rooms.scenario(server, alice, bob, step, polish.Shots(alice, SCREENSHOTS), PASSWORD)
+        files.scenario(server, alice, bob, step, polish.Shots(bob, SCREENSHOTS))
         history(alice, seeder)
         shots = polish.Shots(alice, SCREENSHOTS)
         polish_checks(server, alice, bob, api_bob, seeder, shots)

@@ -1,0 +1,184 @@
+"""Issue 15 in the browser: alice pastes an image, bob sees it inline at its real size (the box reserved before the
+bytes arrive) and opens it; a non-image is a download chip with name and size; an upload the server refuses shows
+its detail and posts nothing."""
+import json
+import os
+import tempfile
+import time
+
+from harness import Api, wait_for
+
+ROOM = "pictures"
+MAX_FILE_BYTES = 1_000_000  # the harness starts the server with this --max-file-bytes
+
+# A 400×300 PNG drawn on a canvas, pasted into the message box as a ClipboardEvent carrying a File.
+PASTE_JS = """
+const done = arguments[arguments.length - 1];
+const canvas = document.createElement('canvas');
+canvas.width = 400; canvas.height = 300;
+const g = canvas.getContext('2d');
+const grad = g.createLinearGradient(0, 0, 400, 300);
+grad.addColorStop(0, '#4f46e5'); grad.addColorStop(1, '#f59e0b');
+g.fillStyle = grad; g.fillRect(0, 0, 400, 300);
+g.fillStyle = '#fff'; g.beginPath(); g.arc(200, 150, 80, 0, Math.PI * 2); g.fill();
+canvas.toBlob((blob) => {
+  const data = new DataTransfer();
+  data.items.add(new File([blob], 'sunset.png', { type: 'image/png' }));
+  const box = document.getElementById('text');
+  box.focus();
+  const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+  box.dispatchEvent(event);
+  done(event.defaultPrevented);
+}, 'image/png');
+"""
+
+# Records the box of each image as it is inserted and when its bytes have loaded: the two must match.
+WATCH_JS = """
+window.__imageBoxes = [];
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) {
+    if (n.nodeType !== 1) continue;
+    for (const b of n.querySelectorAll('.file-image')) {
+      requestAnimationFrame(() => {
+        const r0 = b.getBoundingClientRect();
+        const entry = { before: [r0.width, r0.height], loadedBefore: !b.classList.contains('loading') };
+        window.__imageBoxes.push(entry);
+        b.querySelector('img').addEventListener('load', () => requestAnimationFrame(() => {
+          const r1 = b.getBoundingClientRect();
+          entry.after = [r1.width, r1.height];
+        }), { once: true });
+      });
+    }
+  }
+}).observe(document.getElementById('messages'), { childList: true, subtree: true });
+"""
+
+
+# Whether a blob URL still loads as an image (img-src allows blob:, connect-src does not: no fetch of it).
+LOADS_JS = """
+const done = arguments[arguments.length - 1];
+const img = new Image();
+img.onload = () => done('alive');
+img.onerror = () => done('revoked');
+img.src = arguments[0];
+"""
+
+
+def last_message(page):
+    return page.js("""
+      const li = Array.from(document.querySelectorAll('#messages li.msg')).pop();
+      if (!li) return null;
+      return { text: li.querySelector('.text').textContent,
+               images: Array.from(li.querySelectorAll('.file-image img')).map(i =>
+                 ({ natural: [i.naturalWidth, i.naturalHeight], src: i.src, alt: i.alt })),
+               chips: Array.from(li.querySelectorAll('.file-chip')).map(c =>
+                 [c.querySelector('.file-name').textContent, c.querySelector('.file-size').textContent]) };
+    """)
+
+
+def scenario(server, alice, bob, step, shots):
+    token = alice.js("return localStorage.getItem('konnect.token')")
+    Api(server, token).call("POST", "/rooms", {"name": ROOM}, expect=(201,))
+    alice.open_room(ROOM)
+    bob.open_room(ROOM)
+    bob.js(WATCH_JS)
+
+    # 1. alice pastes an image, sees its upload finish, adds a caption and sends.
+    assert alice.js_async(PASTE_JS) is True, "the paste of an image was not taken by the page"
+    wait_for(lambda: alice.visible("#uploads .upload"), 5, "the pasted image listed for upload")
+    wait_for(lambda: alice.js("return document.querySelector('#uploads .upload').classList.contains('done')"), 15,
+             "the upload finished")
+    assert alice.js("return document.querySelector('#uploads progress').value") == 1
+    alice.type_and_send("look at this")
+    wait_for(lambda: not alice.visible("#uploads"), 10, "the upload list cleared after the post")
+
+    # 2. bob sees it inline, at its real size, with its box reserved before the bytes arrived.
+    wait_for(lambda: (last_message(bob) or {}).get("images") and last_message(bob)["images"][0]["natural"] == [400, 300],
+             15, "bob's inline image loaded")
+    shown = last_message(bob)
+    assert shown["text"] == "look at this", shown
+    assert shown["images"][0]["src"].startswith("blob:"), shown
+    assert shown["images"][0]["alt"] == "sunset.png", shown
+    wait_for(lambda: bob.js("return window.__imageBoxes.length && !!window.__imageBoxes[0].after"), 5, "box measured")
+    boxes = bob.js("return window.__imageBoxes")
+    box = boxes[0]
+    assert not box["loadedBefore"], f"the image was measured after loading, not before: {box}"
+    assert box["before"] == box["after"], f"layout shift: the box was {box['before']} before loading, {box['after']} after"
+    assert abs(box["before"][0] / box["before"][1] - 4 / 3) < 0.02, f"not the image's 4:3 ratio: {box}"
+    stored = [m for m in Api(server, token).history(ROOM) if m["text"] == "look at this"]
+    assert len(stored) == 1 and len(stored[0]["files"]) == 1, stored
+    file = stored[0]["files"][0]
+    assert (file["type"], file["width"], file["height"], file["name"]) == ("image/png", 400, 300, "sunset.png"), file
+    step(f"alice pastes an image; bob sees it inline from a blob URL, 400×300, its box {box['before']} reserved "
+         "before the bytes arrived (no layout shift)")
+
+    # 3. bob opens it: the overlay shows the full image; Escape closes it and the focus returns.
+    bob.el("#messages .file-image").click()
+    wait_for(lambda: bob.js("return document.getElementById('viewer').open"), 5, "the image viewer open")
+    wait_for(lambda: bob.js("return document.getElementById('viewer-image').naturalWidth") == 400, 5, "full image")
+    shots(lambda theme, label: bob.driver.save_screenshot(shots.path(f"image-viewer-{theme}-{label}.png")))
+    # Shots changes the viewport: the dialog stays open through it.
+    assert bob.js("return document.getElementById('viewer').open")
+    bob.driver.switch_to.active_element.send_keys("\ue00c")  # Escape
+    wait_for(lambda: not bob.js("return document.getElementById('viewer').open"), 5, "the viewer closed by Escape")
+    assert bob.js("return document.activeElement.classList.contains('file-image')"), "focus back on the image"
+    step("a click opens the full image in an overlay; Escape closes it and the focus returns to the image")
+
+    # 4. a non-image, attached with the button's file input, is a chip with its name and size.
+    path = os.path.join(tempfile.mkdtemp(prefix="konnect-files-"), "notes-2026.txt")
+    payload = bytes(range(256)) * 12  # 3,072 bytes: 3.0 KB
+    with open(path, "wb") as f:
+        f.write(payload)
+    alice.el("#file-input").send_keys(path)
+    wait_for(lambda: alice.js("return !!document.querySelector('#uploads .upload.done')"), 15, "the text file stored")
+    alice.el("#text").click()
+    alice.el("#send").click()
+    wait_for(lambda: (last_message(bob) or {}).get("chips") == [["notes-2026.txt", "3.0 KB"]], 15,
+             "bob's download chip")
+    assert last_message(bob)["text"] == "" and last_message(bob)["images"] == []
+    # The chip's download goes through fetch with the token: fetch the same bytes the way it does.
+    fetched = bob.js_async("""
+      const done = arguments[arguments.length - 1];
+      const id = document.querySelector('#messages .file-chip').dataset.fileId;
+      Konnect.files.fetchBlob(id).then(b => b.arrayBuffer()).then(a => done(Array.from(new Uint8Array(a))),
+                                          e => done(String(e)));
+    """)
+    assert bytes(fetched) == payload, "the chip's bytes differ from the file"
+    bob.el("#messages .file-chip").click()  # the real click: no error shown
+    time.sleep(0.5)
+    assert not bob.visible("#composer-error"), bob.el("#composer-error").text
+    step("a text file attached with the button shows as a chip 'notes-2026.txt 3.0 KB'; its bytes come back intact")
+    shots(lambda theme, label: bob.driver.save_screenshot(shots.path(f"files-{theme}-{label}.png")))
+
+    # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
+    big = os.path.join(os.path.dirname(path), "too-big.bin")
+    with open(big, "wb") as f:
+        f.write(b"\x00" * (MAX_FILE_BYTES + 500_000))
+    before = len(Api(server, token).history(ROOM))
+    alice.el("#file-input").send_keys(big)
+    wait_for(lambda: alice.js("return !!document.querySelector('#uploads .upload.failed')"), 15, "the refused upload")
+    status = alice.el("#uploads .upload.failed .upload-status").text
+    alice.el("#text").send_keys("this must not go without its file")
+    alice.el("#send").click()
+    wait_for(lambda: alice.visible("#composer-error"), 5, "the refusal said")
+    said = alice.el("#composer-error").text
+    assert "too-big.bin" in said and "Not sent" in said, said
+    assert alice.el("#text").get_attribute("value") == "this must not go without its file", "the text was lost"
+    time.sleep(0.5)
+    assert len(Api(server, token).history(ROOM)) == before, "a message was posted without its file"
+    alice.el("#uploads .upload-remove").click()
+    assert not alice.visible("#uploads")
+    alice.js("document.getElementById('text').value = ''")
+    step(f"a refused upload says the server's detail ({status!r}; {said!r}) and posts nothing")
+
+    # 6. leaving the room revokes the image's blob URL.
+    url = last_message_image_url(bob)
+    assert bob.js_async(LOADS_JS, url) == "alive", "the shown image's blob URL does not load"
+    bob.open_room("general")
+    assert bob.js_async(LOADS_JS, url) == "revoked", "the blob URL of an image no longer shown still loads"
+    step("the blob URL is revoked once the image leaves the page")
+    print("# files:", json.dumps({"box": box}), flush=True)
+
+
+def last_message_image_url(page):
+    return page.js("const i = document.querySelector('#messages .file-image img'); return i && i.src")

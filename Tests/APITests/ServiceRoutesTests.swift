@@ -92,6 +92,9 @@ final class ServiceRoutesTests: XCTestCase {
         XCTAssertEqual(index.headers["Content-Type"], "text/html; charset=utf-8")
         XCTAssertEqual(index.headers["Content-Security-Policy"], StaticFiles.contentSecurityPolicy)
         XCTAssertTrue(StaticFiles.contentSecurityPolicy.contains("frame-ancestors 'none'"))
+        // Inline images are shown from blob: URLs of files fetched with the token; no inline script or style.
+        XCTAssertTrue(StaticFiles.contentSecurityPolicy.contains("img-src 'self' data: blob:;"))
+        XCTAssertFalse(StaticFiles.contentSecurityPolicy.contains("unsafe-inline"))
         XCTAssertEqual(index.headers["X-Content-Type-Options"], "nosniff")
         XCTAssertEqual(index.headers["Referrer-Policy"], "no-referrer")
         XCTAssertEqual(index.headers["Cache-Control"], "no-cache")

@@ -149,6 +149,12 @@ def scenario(server, alice, bob, step, shots):
     assert not bob.visible("#composer-error"), bob.el("#composer-error").text
     step("a text file attached with the button shows as a chip 'notes-2026.txt 3.0 KB'; its bytes come back intact")
     shots(lambda theme, label: bob.driver.save_screenshot(shots.path(f"files-{theme}-{label}.png")))
+    alice.js("const s = document.getElementById('scroller'); s.scrollTop = s.scrollHeight")
+    shots.page = alice  # alice's own bubbles, then her composer with a refused upload
+    try:
+        shots(lambda theme, label: alice.driver.save_screenshot(shots.path(f"files-own-{theme}-{label}.png")))
+    finally:
+        shots.page = bob
 
     # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
     big = os.path.join(os.path.dirname(path), "too-big.bin")
@@ -166,6 +172,11 @@ def scenario(server, alice, bob, step, shots):
     assert alice.el("#text").get_attribute("value") == "this must not go without its file", "the text was lost"
     time.sleep(0.5)
     assert len(Api(server, token).history(ROOM)) == before, "a message was posted without its file"
+    shots.page = alice
+    try:
+        shots(lambda theme, label: alice.driver.save_screenshot(shots.path(f"upload-refused-{theme}-{label}.png")))
+    finally:
+        shots.page = bob
     alice.el("#uploads .upload-remove").click()
     assert not alice.visible("#uploads")
     alice.js("document.getElementById('text').value = ''")

@@ -156,6 +156,24 @@ def scenario(server, alice, bob, step, shots):
     finally:
         shots.page = bob
 
+    # 4b. a file dropped on the conversation is listed for upload too (then removed: nothing is posted).
+    dropped = alice.js("""
+      const data = new DataTransfer();
+      data.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+      const target = document.getElementById('scroller');
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      const over = document.querySelector('.conversation').classList.contains('dropping');
+      const drop = new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+      target.dispatchEvent(drop);
+      return [over, drop.defaultPrevented, document.querySelector('.conversation').classList.contains('dropping')];
+    """)
+    assert dropped == [True, True, False], dropped
+    wait_for(lambda: alice.js("return !!document.querySelector('#uploads .upload.done')"), 15, "the dropped file stored")
+    assert "dropped.txt" in alice.el("#uploads .upload .file-name").text
+    alice.el("#uploads .upload-remove").click()
+    assert not alice.visible("#uploads")
+    step("a file dropped on the conversation is uploaded and listed (removable before sending)")
+
     # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
     big = os.path.join(os.path.dirname(path), "too-big.bin")
     with open(big, "wb") as f:

@@ -124,13 +124,10 @@ enum FormFields {
         var it = bytes.makeIterator()
         while let b = it.next() {
             guard b == UInt8(ascii: "%") else { continue }
-            guard let hi = it.next(), let lo = it.next(), isHex(hi), isHex(lo) else { return true }
+            guard let hi = it.next(), let lo = it.next(), FormDecoding.hexValue(hi) != nil,
+                  FormDecoding.hexValue(lo) != nil else { return true }
         }
         return false
-    }
-
-    private static func isHex(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66)
     }
 }
 

@@ -120,11 +120,6 @@ struct TLSError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 
     static func last(_ what: String) -> TLSError {
-        let code = ERR_get_error()
-        guard code != 0 else { return TLSError("\(what) failed") }
-        var text = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &text, text.count)
-        let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return TLSError("\(what): \(String(decoding: bytes, as: UTF8.self))")
+        TLSSetupError.openSSLReason().map { TLSError("\(what): \($0)") } ?? TLSError("\(what) failed")
     }
 }

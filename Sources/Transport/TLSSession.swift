@@ -88,11 +88,15 @@ public struct TLSSetupError: Error, CustomStringConvertible {
     public var description: String
 
     static func last(_ what: String) -> TLSSetupError {
+        TLSSetupError(description: "\(what): \(openSSLReason() ?? "failed")")
+    }
+
+    /// OpenSSL's text for the oldest error on this thread's queue (taking it off), nil when there is none.
+    public static func openSSLReason() -> String? {
         let code = ERR_get_error()
-        guard code != 0 else { return TLSSetupError(description: "\(what): failed") }
+        guard code != 0 else { return nil }
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
-        let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return TLSSetupError(description: "\(what): \(reason)")
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -254,9 +254,17 @@ extension HTTPConnection {
         }
         timer?.cancel()
         timer = nil
+        releaseAccounts()                // with the connection count, so no gauge lags it (tests read them in order)
         context.connectionClosed(self)   // counted out before the peer can see the close (the gauge is never stale)
         conn.close()
-        account()
+    }
+
+    /// Counts this connection's output buffer and held answers out of the server-wide budgets.
+    private func releaseAccounts() {
+        context.server.queuedOutput.subtract(accounted, ordering: .relaxed)
+        context.server.heldAnswers.subtract(heldAccounted, ordering: .relaxed)
+        accounted = 0
+        heldAccounted = 0
     }
 }
 

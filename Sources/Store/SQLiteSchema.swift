@@ -361,7 +361,7 @@ enum SQL {
             ORDER BY 1 LIMIT ?3
         )
         SELECT e.pos, e.type, r.name, r.created_at, r.last_seq, r.visibility, o.username,
-            m.seq, m.id, m.user, m.text, m.created_at, m.client_id, m.bot
+            m.seq, m.id, m.user, m.text, m.created_at, m.client_id, m.bot, e.room_id
         FROM picked p JOIN events e ON e.pos = p.pos JOIN rooms r ON r.id = e.room_id
         LEFT JOIN users o ON o.id = r.owner_id
         LEFT JOIN messages m ON e.type = 'message' AND m.room_id = e.room_id AND m.seq = e.seq

@@ -17,17 +17,35 @@ extension SQLiteStore {
             else { return .failure(.userNotFound(username)) }
             let rooms = try db.query(SQL.memberRooms, [.int(userID)]) { $0.text(0) }
             guard let after, after < newest else { return .success(FeedPage(events: [], next: newest, hasMore: false, rooms: rooms)) }
-            var events = try db.query(SQL.feed, [.int(userID), .int(after), .int(Int64(limit) + 1)]) { row in
-                Self.feedEvent(row, username: username)
+            var rows = try db.query(SQL.feed, [.int(userID), .int(after), .int(Int64(limit) + 1)]) { row in
+                (event: Self.feedEvent(row, username: username), roomID: row.int(14))
             }
-            let hasMore = events.count > limit
-            if hasMore { events.removeLast() }
+            let hasMore = rows.count > limit
+            if hasMore { rows.removeLast() }
+            let events = try Self.withFiles(db, rows)
             return .success(FeedPage(events: events, next: hasMore ? events.last!.pos : newest, hasMore: hasMore, rooms: rooms))
         }
     }
 
+    /// Message events carry their files as history pages do: one `attachFiles` query per room in the page (its
+    /// message events are in ascending seq, as pos order is commit order).
+    static func withFiles(_ db: SQLiteConnection, _ rows: [(event: FeedEvent, roomID: Int64)]) throws -> [FeedEvent] {
+        var events = rows.map(\.event)
+        var indexes: [Int64: [Int]] = [:]
+        for (i, row) in rows.enumerated() { if case .message = row.event.kind { indexes[row.roomID, default: []].append(i) } }
+        for (roomID, positions) in indexes {
+            var messages = positions.map { i -> Message in
+                guard case .message(let message) = events[i].kind else { preconditionFailure("indexed a message") }
+                return message
+            }
+            try attachFiles(db, roomID: roomID, to: &messages)
+            for (i, message) in zip(positions, messages) where !message.files.isEmpty { events[i].kind = .message(message) }
+        }
+        return events
+    }
+
     /// Columns of `SQL.feed`: pos, type, room name, created_at, last_seq, visibility, owner, then the message's
-    /// seq, id, user, text, created_at, client_id, bot (NULL unless a message).
+    /// seq, id, user, text, created_at, client_id, bot (NULL unless a message), and the room's id.
     static func feedEvent(_ row: SQLiteStatement, username: String) -> FeedEvent {
         let pos = row.int(0), type = row.text(1), room = row.text(2)
         switch type {

@@ -30,6 +30,7 @@ final class SQLiteStoreTests: XCTestCase {
     func testFilesRoundTrip() throws { try contract.filesRoundTrip() }
     func testFileTypesAndLimits() throws { try contract.fileTypesAndLimits() }
     func testFileAccessAndPosts() throws { try contract.fileAccessAndPosts() }
+    func testFeedCarriesFiles() throws { try contract.feedCarriesFiles() }
     func testRemovedMemberWaiterGets404() throws { try contract.removedMemberWaiterGets404() }
     func testFeedOrderAndMembership() throws { try contract.feedOrderAndMembership() }
     func testFeedPositionsUnderConcurrency() throws { try contract.feedPositionsUnderConcurrency() }

@@ -59,12 +59,20 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /files", "POST /bots",
                                    "POST /bots/{username}/token"]
     let limited: Set<String> = ["POST /messages", "POST /rooms", "POST /files"]   // wrapped by PostLimiter.limited above
-    let maxBodyBytes = options.maxBodyBytes
+    let maxBodyBytes = options.maxBodyBytes, maxFileBytes = options.maxFileBytes
     router.headCheck = { route, request in
         let key = route.method + " " + route.pattern
-        if key == "POST /messages", let length = request.headers["Content-Length"].flatMap({ Int($0) }), length > maxBodyBytes,
-           request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) == nil {
-            return .problem(status: 413, code: "payload_too_large", detail: "request body over \(maxBodyBytes) bytes")
+        if let length = request.headers["Content-Length"].flatMap({ Int($0) }) {
+            // Over-large bodies are refused from their head, worded by what the limit is about: a JSON post's 64 KiB,
+            // or the file limit (a raw upload is the file; a multipart body may add 64 KiB of fields and headers).
+            let multipart = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) != nil
+            if key == "POST /messages" && !multipart && length > maxBodyBytes {
+                return .problem(status: 413, code: "payload_too_large", detail: "request body over \(maxBodyBytes) bytes")
+            }
+            if (key == "POST /files" && length > (multipart ? uploadLimit : maxFileBytes))
+                || (key == "POST /messages" && multipart && length > uploadLimit) {
+                return APIResponse.problem(.payloadTooLarge(maxFileBytes))
+            }
         }
         guard needsToken.contains(key), ChatRoutes.bearerToken(request) == nil else { return nil }
         var answer = APIResponse.unauthorized("send Authorization: Bearer <token> (POST /login gives one)")

@@ -4,8 +4,9 @@ extension ChatService {
     /// At most this many files on one message (../shared/API.md "Files and images").
     public static let maxFilesPerMessage = 10
 
-    /// Starts an upload by `user` of a file called `name` (may be empty; path separators and control characters
-    /// are replaced, at most 255 characters are kept). Feed it with `append`, end it with `finish` or `abort`.
+    /// Starts an upload by `user` of a file called `name`: path separators and control characters are replaced, at
+    /// most 255 characters are kept, and an empty name becomes one from the type (`FileType.defaultFileName`).
+    /// Feed it with `append`, end it with `finish` or `abort`.
     public func upload(user: User, name: String, maxBytes: Int) -> FileUpload {
         let now = clock()
         let file = NewFile(id: Self.newFileID(), name: Self.cleanFileName(name), type: .octetStream, size: 0,

@@ -15,6 +15,18 @@ public struct FileType: Sendable, Hashable {
     public static let octetStream = FileType(mediaType: "application/octet-stream", width: nil, height: nil)
     public var isImage: Bool { width != nil }
 
+    /// The name of a file uploaded without one (no `?name=`, an empty one, or a bare path): `image.png`, …, `file`.
+    /// Downloads then still get a filename, and lists something to show.
+    public var defaultFileName: String {
+        switch mediaType {
+        case "image/png": return "image.png"
+        case "image/jpeg": return "image.jpg"
+        case "image/gif": return "image.gif"
+        case "image/webp": return "image.webp"
+        default: return "file"
+        }
+    }
+
     /// How many leading bytes `sniff` may look at: a JPEG's frame header can follow large APP segments (EXIF,
     /// ICC profiles of up to 64 KiB each); past this much a JPEG is called octet-stream.
     public static let sniffLength = 256 * 1024

@@ -95,7 +95,8 @@ public final class FileUpload: @unchecked Sendable {
             if !s.filling.isEmpty { s.queued.append(s.filling) }
             s.filling = []
             s.done = true
-            s.finishing = (NewFile(id: file.id, name: file.name, type: s.type ?? .octetStream, size: s.size,
+            let type = s.type ?? .octetStream
+            s.finishing = (NewFile(id: file.id, name: file.name.isEmpty ? type.defaultFileName : file.name, type: type, size: s.size,
                                    sha256: hex, uploader: file.uploader, createdAt: file.createdAt), completion)
             return nil
         }

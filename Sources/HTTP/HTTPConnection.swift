@@ -261,12 +261,12 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         }
         if head.expectUnknown {
             early = .problem(status: 417, code: "expectation_failed", detail: "only 100-continue is supported")
-        } else if let length = head.contentLength, length > bodyLimit {
-            early = .problem(status: 413, code: "payload_too_large", detail: "request body over \(bodyLimit) bytes")
         } else if early == nil, hasBody, let check = context.router.headCheck, let answer = check(route!, req) {
             // Before reading a body: a request its route will refuse anyway (e.g. 401, no credentials) does not get
-            // to make us buffer one (issue 13 item 2).
+            // to make us buffer one (issue 13 item 2). First, so a route can word its own 413 (a file's limit).
             early = answer
+        } else if let length = head.contentLength, length > bodyLimit {
+            early = .problem(status: 413, code: "payload_too_large", detail: "request body over \(bodyLimit) bytes")
         } else if early == nil, hasBody,
                   context.server.bufferedBodies.load(ordering: .relaxed) > context.configuration.maxBufferedBodies {
             early = .problem(status: 503, code: "unavailable", detail: "too many request bodies in progress, try again",

@@ -127,6 +127,11 @@ final class FileRoutesTests: XCTestCase {
         let empty = try alice.send("POST", "/files?name=empty.txt")
         XCTAssertEqual(empty.status, 201, empty.text)
         XCTAssertEqual((empty.json["file"] as? [String: Any])?["size"] as? Int, 0)
+        // No name, or an empty one: named by its type.
+        for path in ["/files", "/files?name="] {
+            let unnamed = try alice.post(path, type: "application/octet-stream", body: Self.png)
+            XCTAssertEqual((unnamed.json["file"] as? [String: Any])?["name"] as? String, "image.png", path)
+        }
         // Over the limit inside a multipart body (the body itself within the route's limit).
         let over = Self.multipart([("file", "big", nil, [UInt8](repeating: 7, count: (1 << 20) + 1))])
         XCTAssertProblem(try alice.post("/files", type: Self.multipartType, body: over), 413, "payload_too_large")
@@ -141,7 +146,12 @@ final class FileRoutesTests: XCTestCase {
         let answer = try RawConnection.exchange(port: stack.port, Array(head.utf8) + [UInt8](repeating: 1, count: 1000))
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
         XCTAssertTrue(answer.contains("payload_too_large"), answer)
+        XCTAssertTrue(answer.contains("a file may have at most \(1 << 20) bytes"), answer)   // the file limit, not the route's
         XCTAssertTrue(answer.lowercased().contains("connection: close"), answer)   // and exchange returned: closed
+        // Just past the file limit, declared: refused at the head too, with the same words.
+        let justOver = head.replacingOccurrences(of: "\(declared)", with: "\((1 << 20) + 1)")
+        let early = try RawConnection.exchange(port: stack.port, Array(justOver.utf8))
+        XCTAssertTrue(early.hasPrefix("HTTP/1.1 413") && early.contains("a file may have at most"), early)
         // A raw body within the route's limit but past the file limit: 413 from the handler.
         XCTAssertProblem(try alice.post("/files", type: "application/octet-stream", body: [UInt8](repeating: 0, count: (1 << 20) + 1)),
                          413, "payload_too_large")

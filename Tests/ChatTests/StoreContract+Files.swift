@@ -76,6 +76,10 @@ extension StoreContract {
         XCTAssertEqual(image.type, FileType(mediaType: "image/png", width: 512, height: 384))
         let truncated = try value(storeFile(chat, alice, Array(png.prefix(20)), name: "cut.png"))
         XCTAssertEqual(truncated.type, .octetStream)
+        // No name (or only a path): named by the type, so a download still has a filename.
+        XCTAssertEqual(try value(storeFile(chat, alice, png, name: "")).name, "image.png")
+        XCTAssertEqual(try value(storeFile(chat, alice, Array("x".utf8), name: "some/dir/")).name, "file")
+        XCTAssertEqual(try value(storeFile(chat, alice, Array("x".utf8), name: "some/dir/notes.txt")).name, "notes.txt")
         let upload = chat.upload(user: alice, name: "big", maxBytes: 10)
         XCTAssertTrue(upload.append([UInt8](repeating: 1, count: 10)))
         XCTAssertFalse(upload.append([2]))
@@ -123,5 +127,26 @@ extension StoreContract {
         XCTAssertEqual(m2.files, [b])
         let plain = try value(post(chat, carol, "no files"))
         if case .created(let m) = plain { XCTAssertEqual(m.files, []) }
+    }
+
+    /// The feed's message events carry their files as history does (a bot following `/events` sees attachments),
+    /// in order, for several rooms in one page.
+    func feedCarriesFiles() throws {
+        let chat = try service()
+        let alice = try register(chat, "alice"), bob = try register(chat, "bob")
+        let a = try value(storeFile(chat, alice, Array("one".utf8), name: "a.txt"))
+        let b = try value(storeFile(chat, alice, Array("two".utf8), name: "b.txt"))
+        _ = try value(create(chat, alice, "side"))
+        _ = try value(add(chat, bob, "side", "bob"))                          // joins the public room
+        _ = try value(outcome { chat.post(user: alice, room: "general", text: "both", clientID: nil, files: [a.id, b.id], completion: $0) })
+        _ = try value(post(chat, alice, "plain", room: "side"))
+        _ = try value(outcome { chat.post(user: alice, room: "side", text: nil, clientID: nil, files: [b.id], completion: $0) })
+        let messages = try value(outcome { chat.feed(user: bob, after: 0, limit: 100, completion: $0) }).events.compactMap { event -> Message? in
+            if case .message(let m) = event.kind { return m }
+            return nil
+        }
+        XCTAssertEqual(messages.map(\.text), ["both", "plain", ""])
+        XCTAssertEqual(messages.map { $0.files.map(\.id) }, [[a.id, b.id], [], [b.id]])
+        XCTAssertEqual(messages.first?.files, [a, b])
     }
 }

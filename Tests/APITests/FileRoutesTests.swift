@@ -8,7 +8,6 @@ import XCTest
 final class FileRoutesTests: XCTestCase {
     var stack: TestStack!
     override func setUpWithError() throws {
-        try TestStack.requireSQLite(for: "files")
         stack = try TestStack(maxFileBytes: 1 << 20)
     }
     override func tearDown() { stack?.stop() }   // nil when setUp skipped

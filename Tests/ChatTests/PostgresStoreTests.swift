@@ -98,8 +98,9 @@ final class PostgresStoreTests: XCTestCase {
     func testFileTypesAndLimits() throws { try contract.fileTypesAndLimits() }
     func testFileAccessAndPosts() throws { try contract.fileAccessAndPosts() }
 
-    /// Issue 15 on two instances: eight uploads of the same bytes, four through each store, finishing at once,
-    /// end with one stored content (its chunks once, byte for byte) and eight files; nothing stays staged.
+    /// Issue 15 on two instances: eight uploads of the same bytes, four through each store, finishing at once
+    /// (three rounds), end with one stored content (its chunks once, byte for byte) and a file each; then a race
+    /// forced on one sha256 (the first sealer held before COMMIT) ends with one content too; nothing stays staged.
     func testSameBytesUploadedOnTwoInstancesAtOnceAreStoredOnce() throws {
         let conninfo = try server.freshDatabase()
         let one = try PostgresStore(conninfo: conninfo), two = try PostgresStore(conninfo: conninfo)
@@ -119,14 +120,39 @@ final class PostgresStoreTests: XCTestCase {
                 XCTAssertEqual(try value(file).sha256, StoreContract.sha256Hex(bytes))
             }
         }
+        // Then the race forced: both finish the same new bytes while the first to seal them has not committed
+        // (alice's row is locked, so its files INSERT waits on the foreign key after sealing).
         let raw = try PostgresConnection(conninfo: conninfo)
+        let other: [UInt8] = Array("the same bytes, finished on two instances at once".utf8)
+        let uploads = try [one, two].map { store in
+            let upload = try value(outcome { store.beginUpload(at: .now(), completion: $0) })
+            _ = try value(outcome { store.appendUpload(upload, index: 0, bytes: other, completion: $0) })
+            return upload
+        }
+        try raw.execute("BEGIN; SELECT 1 FROM users WHERE username_key = 'alice' FOR UPDATE")
+        let finished = Mutex<[Result<FileInfo, ChatError>]>([])
+        let group = DispatchGroup()
+        for (i, store) in [one, two].enumerated() {
+            group.enter()
+            store.finishUpload(uploads[i], file: NewFile(id: "race\(i)", name: "", type: .octetStream, size: Int64(other.count),
+                                                        sha256: StoreContract.sha256Hex(other), uploader: "alice",
+                                                        createdAt: .now())) { result in
+                finished.withLock { $0.append(result) }
+                group.leave()
+            }
+        }
+        usleep(300_000)
+        try raw.execute("COMMIT")
+        XCTAssertEqual(group.wait(timeout: .now() + 20), .success)
+        for result in finished.withLock({ $0 }) { XCTAssertEqual(try value(result).size, Int64(other.count)) }
         func count(_ sql: String) throws -> Int64 { try raw.query(sql, []) { $0.int(0) }.first ?? -1 }
-        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 2)
+        XCTAssertEqual(try count("SELECT count(DISTINCT content_id) FROM files WHERE id IN ('race0', 'race1')"), 1)
         XCTAssertEqual(try count("SELECT count(*) FROM file_contents WHERE sha256 IS NULL"), 0)
-        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 3)
-        XCTAssertEqual(try count("SELECT sum(length(data)) FROM file_chunks"), Int64(bytes.count))
-        XCTAssertEqual(try count("SELECT count(*) FROM files"), 24)
-        let any = try XCTUnwrap(try raw.query("SELECT id FROM files LIMIT 1", []) { $0.text(0) }.first)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 4)
+        XCTAssertEqual(try count("SELECT sum(length(data)) FROM file_chunks"), Int64(bytes.count + other.count))
+        XCTAssertEqual(try count("SELECT count(*) FROM files"), 26)
+        let any = try XCTUnwrap(try raw.query("SELECT id FROM files WHERE id NOT LIKE 'race%' LIMIT 1", []) { $0.text(0) }.first)
         let file = try value(contract.openFile(chats[1], alice, any))
         XCTAssertEqual(try value(contract.readFile(chats[1], file, 0..<file.size)), bytes)
     }

@@ -139,18 +139,21 @@ final class PostgresBatch {
             .text(PostgresArray.literal(createdAt)), .text(PostgresArray.literal(clientIDs)),
         ])
         var fileRooms: [Int64] = [], fileSeqs: [Int64] = [], positions: [Int64] = [], fileIDs: [String?] = []
+        var jsonRooms: [Int64] = [], jsonSeqs: [Int64] = [], json: [String?] = []
         for name in order {
             guard let room = rooms[name] else { continue }
-            for m in room.messages {
+            for m in room.messages where !m.files.isEmpty {
                 for (position, file) in m.files.enumerated() {
                     fileRooms.append(room.id); fileSeqs.append(m.seq); positions.append(Int64(position)); fileIDs.append(file.id)
                 }
+                jsonRooms.append(room.id); jsonSeqs.append(m.seq); json.append(PostgresStore.filesJSON(m.files))
             }
         }
         if !fileIDs.isEmpty {
             try db.run(PGSQL.insertMessageFiles, [
                 .text(PostgresArray.literal(fileRooms)), .text(PostgresArray.literal(fileSeqs)),
                 .text(PostgresArray.literal(positions)), .text(PostgresArray.literal(fileIDs)),
+                .text(PostgresArray.literal(jsonRooms)), .text(PostgresArray.literal(jsonSeqs)), .text(PostgresArray.literal(json)),
             ])
         }
         for name in order {

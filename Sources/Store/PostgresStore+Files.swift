@@ -96,7 +96,32 @@ extension PostgresStore {
                         createdAt: Timestamp(milliseconds: row.int(8)))
     }
 
-    /// A message's files from a page statement's `PGSQL.filesOf` column (NULL: none): a JSON array of arrays.
+    /// `messages.files` for a message's files: a JSON array of [id, name, type, width, height, size, sha256,
+    /// uploader, created_at] arrays in position order (`files(_:_:)` reads it back).
+    static func filesJSON(_ files: [FileInfo]) -> String {
+        func string(_ s: String) -> String {                 // RFC 8259 §7
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        let items = files.map { f in
+            "[" + [string(f.id), string(f.name), string(f.type.mediaType), f.type.width.map { String($0) } ?? "null",
+                   f.type.height.map { String($0) } ?? "null", String(f.size), string(f.sha256), string(f.uploader),
+                   String(f.createdAt.milliseconds)].joined(separator: ",") + "]"
+        }
+        return "[" + items.joined(separator: ",") + "]"
+    }
+
+    /// A message's files from `messages.files` (NULL: none), as `filesJSON` wrote them.
     static func files(_ row: PostgresRow, _ column: Int32) -> [FileInfo] {
         guard !row.isNull(column), let json = try? JSONSerialization.jsonObject(with: Data(row.text(column).utf8)),
               let list = json as? [[Any]] else { return [] }

@@ -175,6 +175,12 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(try value(contract.openFile(chatB, bob, file.id)), file)
         let again = try value(outcome { chatB.post(user: alice, room: "general", text: "again", clientID: nil, files: [file.id, file.id], completion: $0) })
         XCTAssertEqual(again.message.files, [file, file])
+        // The copy of the attachments kept with the message (messages.files, JSON) keeps any name exactly.
+        let odd = try value(contract.storeFile(chatA, alice, [1, 2], name: "a \"quoted\", [é😀] {x}.txt"))
+        XCTAssertEqual(odd.name, "a \"quoted\", [é😀] {x}.txt")
+        _ = try value(outcome { chatA.post(user: alice, room: "general", text: "odd", clientID: nil, files: [odd.id, file.id], completion: $0) })
+        let latest = try value(outcome { chatB.history(room: "general", cursor: .newest, limit: 1, completion: $0) })
+        XCTAssertEqual(latest.messages.first?.files, [odd, file])
         XCTAssertEqual(code(outcome { chatB.post(user: bob, room: "general", text: "mine?", clientID: nil, files: [file.id], completion: $0) }),
                        "invalid_file")
     }

@@ -169,7 +169,19 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(try value(contract.openFile(chatB, alice, file.id)), file)
         XCTAssertEqual(try value(contract.readFile(chatB, file, 0..<file.size)), bytes)
         XCTAssertEqual(code(contract.openFile(chatB, bob, file.id)), "file_not_found")
+        // Long-polls held on both instances get the message with its files (A's from the commit, B's by NOTIFY).
+        let heldA = Box<HistoryPage>(), heldB = Box<HistoryPage>()
+        let woken = DispatchSemaphore(value: 0)
+        let lastSeq = try value(outcome { chatA.history(room: "general", cursor: .newest, limit: 1, completion: $0) }).lastSeq
+        for (chat, held) in [(chatA, heldA), (chatB, heldB)] {
+            _ = chat.waitForMessages(room: "general", after: lastSeq, limit: 10) { held.value = try? $0.get(); woken.signal() }
+        }
+        usleep(100_000)
         _ = try value(outcome { chatA.post(user: alice, room: "general", text: "see", clientID: nil, files: [file.id], completion: $0) })
+        XCTAssertEqual(woken.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(woken.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(heldA.value?.messages.map(\.files), [[file]])
+        XCTAssertEqual(heldB.value?.messages.map(\.files), [[file]])
         let page = try value(outcome { chatB.history(room: "general", cursor: .newest, limit: 10, completion: $0) })
         XCTAssertEqual(page.messages.last?.files, [file])
         XCTAssertEqual(try value(contract.openFile(chatB, bob, file.id)), file)

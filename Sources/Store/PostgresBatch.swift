@@ -1,4 +1,4 @@
-// One group-commit transaction on PostgreSQL: rooms locked once, messages inserted in one statement at the end.
+// One group-commit transaction on PostgreSQL: rooms locked once, messages (and their files) inserted at the end.
 import Chat
 
 /// The writer's view of one open transaction. Each room a post touches is locked (`SELECT … FOR UPDATE`) on
@@ -59,7 +59,7 @@ final class PostgresBatch {
             let key = keys[index]
             prefetched[key] = Message(id: row.text(1), room: roomNames[index], seq: row.int(2), user: key.user,
                                       text: row.text(3), createdAt: Timestamp(milliseconds: row.int(4)),
-                                      clientID: key.clientID)
+                                      clientID: key.clientID, files: PostgresStore.files(row, 5))
         }
     }
 
@@ -74,13 +74,18 @@ final class PostgresBatch {
                 original = try db.query(PGSQL.messageByClientID, [.int(room.id), .text(request.user), .text(key),
                                                                    .int(request.replaySince.milliseconds)]) { row in
                     Message(id: row.text(0), room: request.room, seq: row.int(1), user: request.user, text: row.text(2),
-                            createdAt: Timestamp(milliseconds: row.int(3)), clientID: key)
+                            createdAt: Timestamp(milliseconds: row.int(3)), clientID: key, files: PostgresStore.files(row, 4))
                 }.first
             }
-            if let original {
+            if let original {        // with the original's files, as stored (read with it)
                 return original.text.utf8.elementsEqual(request.text.utf8) ? .success(.replayed(original))
                     : .failure(.idempotencyKeyReused(key))
             }
+        }
+        let files: [FileInfo]
+        switch try attachments(request) {
+        case .success(let found): files = found
+        case .failure(let error): return .failure(error)
         }
         // created_at never goes backwards within a room (issue 12): posts taken at once on several threads or
         // instances commit in seq order, not in the order their clocks were read. `lastCreatedAt` was read under
@@ -88,14 +93,35 @@ final class PostgresBatch {
         let createdAt = Timestamp(milliseconds: max(request.at.milliseconds, room.lastCreatedAt))
         room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: ids.next(request.at), room: request.room, seq: room.lastSeq + 1,
-                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID)
+                              user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID,
+                              files: files)
         room.lastSeq = message.seq
         room.messages.append(message)
         if let key = message.clientID { pending[PendingKey(roomID: room.id, user: message.user, clientID: key)] = message }
         return .success(.created(message))
     }
 
-    /// Inserts the batch's messages (one statement) and moves each touched room's counter, queueing its NOTIFY.
+    /// The files a post names, in its order, each uploaded by its author (one statement for all of them), as
+    /// SQLiteBatch checks them: an unknown id or someone else's file is `invalid_file` and nothing is posted.
+    private func attachments(_ request: PostRequest) throws -> Result<[FileInfo], ChatError> {
+        if request.files.isEmpty { return .success([]) }
+        var known: [String: FileInfo] = [:]
+        try db.query(PGSQL.filesByIDs, [.text(PostgresArray.literal(request.files.map { Optional($0) }))]) { row in
+            let file = PostgresStore.fileInfo(row)
+            known[file.id] = file
+        }
+        var files: [FileInfo] = []
+        for id in request.files {
+            guard let file = known[id], Validation.usernameKey(file.uploader) == Validation.usernameKey(request.user) else {
+                return .failure(.invalidFile("no file '\(id)' uploaded by you"))
+            }
+            files.append(file)
+        }
+        return .success(files)
+    }
+
+    /// Inserts the batch's messages and their files (a statement each) and moves each touched room's counter,
+    /// queueing its NOTIFY.
     func finish() throws {
         var roomIDs: [Int64] = [], seqs: [Int64] = [], createdAt: [Int64] = []
         var ids: [String?] = [], users: [String?] = [], texts: [String?] = [], clientIDs: [String?] = []
@@ -112,6 +138,24 @@ final class PostgresBatch {
             .text(PostgresArray.literal(users)), .text(PostgresArray.literal(texts)),
             .text(PostgresArray.literal(createdAt)), .text(PostgresArray.literal(clientIDs)),
         ])
+        var fileRooms: [Int64] = [], fileSeqs: [Int64] = [], positions: [Int64] = [], fileIDs: [String?] = []
+        var jsonRooms: [Int64] = [], jsonSeqs: [Int64] = [], json: [String?] = []
+        for name in order {
+            guard let room = rooms[name] else { continue }
+            for m in room.messages where !m.files.isEmpty {
+                for (position, file) in m.files.enumerated() {
+                    fileRooms.append(room.id); fileSeqs.append(m.seq); positions.append(Int64(position)); fileIDs.append(file.id)
+                }
+                jsonRooms.append(room.id); jsonSeqs.append(m.seq); json.append(PostgresStore.filesJSON(m.files))
+            }
+        }
+        if !fileIDs.isEmpty {
+            try db.run(PGSQL.insertMessageFiles, [
+                .text(PostgresArray.literal(fileRooms)), .text(PostgresArray.literal(fileSeqs)),
+                .text(PostgresArray.literal(positions)), .text(PostgresArray.literal(fileIDs)),
+                .text(PostgresArray.literal(jsonRooms)), .text(PostgresArray.literal(jsonSeqs)), .text(PostgresArray.literal(json)),
+            ])
+        }
         for name in order {
             guard let room = rooms[name], !room.messages.isEmpty else { continue }
             try db.query(PGSQL.advanceRoom, [.int(room.lastSeq), .int(room.id), .text(name),

@@ -1,10 +1,8 @@
-// PostgresStore: posting through the group-commit writer, and history pages read in one statement.
+// PostgresStore: posting through the group-commit writer, and history pages (with their files) read in one statement.
 import Chat
 
 extension PostgresStore {
     public func post(_ request: PostRequest, completion: @escaping StoreCompletion<PostOutcome>) {
-        // No file can exist here yet (PostgresStore+Pending): never post a message without the files it names.
-        if !request.files.isEmpty { return completion(.failure(.invalidFile("no such file on this server's store"))) }
         write(completion, post: request) { batch in try batch.post(request) }
     }
 
@@ -44,7 +42,7 @@ extension PostgresStore {
                     guard !row.isNull(4) else { return }
                     messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
                                             text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
-                                            clientID: row.optionalText(9)))
+                                            clientID: row.optionalText(9), files: Self.files(row, 10)))
                 }
                 return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
                                          lastSeq: lastSeq, messages: messages)
@@ -73,7 +71,8 @@ extension PostgresStore {
                 }
                 guard !row.isNull(7) else { return }
                 messages.append(Message(id: row.text(8), room: room, seq: row.int(7), user: row.text(9), text: row.text(10),
-                                        createdAt: Timestamp(milliseconds: row.int(11)), clientID: row.optionalText(12)))
+                                        createdAt: Timestamp(milliseconds: row.int(11)), clientID: row.optionalText(12),
+                                        files: Self.files(row, 13)))
             }
             guard let (found, expiresAt) = user else { return .success(nil) }
             tokens.remember(tokenHash, user: found, expiresAt: expiresAt, ticket: ticket)
@@ -107,7 +106,8 @@ extension PostgresStore {
             lastSeq = row.int(0)
             guard !row.isNull(1) else { return }
             messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
-                                    createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6)))
+                                    createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6),
+                                    files: files(row, 7)))
         }
         return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages)
     }

@@ -1,6 +1,6 @@
-// What PostgresStore does not implement yet (issue 11): files, the feed and bots are stored by SQLiteStore only.
+// What PostgresStore does not implement yet (issue 11): the feed and bots are stored by SQLiteStore only.
 // Each answers at once, honestly: 503 `unavailable` with a detail that says so and no Retry-After (retrying will
-// not help), never a silent success. A post that names files is refused, so no attachment is ever dropped.
+// not help), never a silent success.
 import Chat
 
 extension ChatError {
@@ -10,21 +10,6 @@ extension ChatError {
 }
 
 extension PostgresStore {
-    // MARK: files
-    public func beginUpload(at: Timestamp, completion: @escaping StoreCompletion<UploadID>) {
-        completion(.failure(.notOnPostgres("files")))
-    }
-    public func appendUpload(_ upload: UploadID, index: Int, bytes: [UInt8], completion: @escaping StoreCompletion<Void>) {
-        completion(.failure(.notOnPostgres("files")))
-    }
-    public func finishUpload(_ upload: UploadID, file: NewFile, completion: @escaping StoreCompletion<FileInfo>) {
-        completion(.failure(.notOnPostgres("files")))
-    }
-    public func abortUpload(_ upload: UploadID, completion: @escaping StoreCompletion<Void>) { completion(.success(())) }
-    public func file(id: String, completion: @escaping StoreCompletion<FileInfo?>) { completion(.success(nil)) }
-    public func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>) { completion(.success(nil)) }
-    public func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>) { completion(.success([])) }
-
     // MARK: feed
     public func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) {}   // no events are written here yet
     public func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {

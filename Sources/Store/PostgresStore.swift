@@ -21,6 +21,7 @@ import Foundation
 public final class PostgresStore: Store, @unchecked Sendable {
     let conninfo: String
     let writer: PostgresWriter
+    let fileWriter: PostgresWriter             // upload chunks, on a connection of their own (PostgresStore+Files)
     let readers: PostgresReaders
     let listener: PostgresListener
     let tokens = PostgresTokenCache()
@@ -50,6 +51,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
             for advance in advances { listener.committed(advance) }
         }
         self.writer = writer
+        fileWriter = PostgresWriter(conninfo: conninfo) { _ in }
         writerPID.pid = { [weak writer] in writer?.backendPID.load(ordering: .relaxed) ?? 0 }
         self.readers = PostgresReaders(conninfo: conninfo, count: max(1, readers))
         listener.start()
@@ -60,6 +62,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     deinit {
         listener.stop()
         writer.stop()
+        fileWriter.stop()
         readers.stop()
     }
 

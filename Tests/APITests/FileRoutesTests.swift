@@ -1,4 +1,5 @@
 // POST /files, GET /files/{id} and files on POST /messages over real sockets (../shared/API.md "Files and images").
+@testable import Chat
 import Foundation
 import Glibc
 import HTTP
@@ -8,7 +9,6 @@ import XCTest
 final class FileRoutesTests: XCTestCase {
     var stack: TestStack!
     override func setUpWithError() throws {
-        try TestStack.requireSQLite(for: "files")
         stack = try TestStack(maxFileBytes: 1 << 20)
     }
     override func tearDown() { stack?.stop() }   // nil when setUp skipped
@@ -255,13 +255,17 @@ final class FileRoutesTests: XCTestCase {
         _ = (Array(head.utf8) + bytes[0..<300_000]).withUnsafeBytes { write(gone, $0.baseAddress, $0.count) }
         usleep(200_000)
         close(gone)
-        let db = stack.directory.appendingPathComponent("konnect.db").path
-        XCTAssertTrue(waitFor { (try? Self.count(db, "SELECT count(*) FROM file_contents WHERE sha256 IS NULL")) == 0 })
-        XCTAssertEqual(try Self.count(db, "SELECT count(*) FROM file_contents"), 1)
+        XCTAssertTrue(waitFor { (try? count("SELECT count(*) FROM file_contents WHERE sha256 IS NULL")) == 0 })
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 1)
     }
 
-    static func count(_ path: String, _ sql: String) throws -> Int {
-        let db = try SQLiteConnection(path: path)
+    /// A count read straight from the stack's database: SQLite's file, or PostgreSQL's (KONNECT_API_STORE=postgres).
+    func count(_ sql: String) throws -> Int {
+        if let postgres = stack.chat.store as? PostgresStore {
+            let db = try PostgresConnection(conninfo: postgres.conninfo)
+            return Int(try db.query(sql, []) { $0.int(0) }.first ?? -1)
+        }
+        let db = try SQLiteConnection(path: stack.directory.appendingPathComponent("konnect.db").path)
         return Int(try db.query(sql, []) { $0.int(0) }.first ?? -1)
     }
 

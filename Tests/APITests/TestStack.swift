@@ -51,7 +51,7 @@ final class TestStack: @unchecked Sendable {
     static var onPostgres: Bool { ProcessInfo.processInfo.environment["KONNECT_API_STORE"] == "postgres" }
 
     /// Skips, saying so, where the store under test does not implement `feature` yet: PostgresStore has accounts,
-    /// rooms v2 and messages; files, the feed and bots are SQLite's only until issue 11 brings them over.
+    /// rooms v2, messages and files; the feed and bots are SQLite's only until issue 11 brings them over.
     static func requireSQLite(for feature: String) throws {
         try XCTSkipIf(onPostgres, "PostgresStore does not store \(feature) yet (issue 11): this suite runs on SQLite only")
     }

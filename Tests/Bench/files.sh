@@ -2,26 +2,47 @@
 # File uploads and downloads (issue 15), loopback only: N concurrent 10 MiB uploads (`curl -F file=@…`, default 20)
 # against `konnect serve`, the server's RSS before and at its peak (VmHWM) during; then the bytes downloaded back and
 # compared; then download throughput of one 10 MiB file with 16 connections (wrk, 5 s) against nginx serving the
-# same bytes from disk in the same run. Usage: Tests/Bench/files.sh [uploads] — KONNECT_BIN=path to time another
-# build (default: the release build, made here). Starts its own servers and stops them by PID. Needs curl, wrk, nginx.
+# same bytes from disk in the same run. Usage: Tests/Bench/files.sh [--postgres] [uploads] — --postgres keeps the
+# files in a throwaway PostgreSQL (initdb into the temp directory, unix socket only, fsync on, stopped at exit;
+# as the `postgres` user when root) instead of SQLite. KONNECT_BIN=path to time another build (default: the
+# release build, made here). Starts its own servers and stops them by PID. Needs curl, wrk, nginx.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/konnect-files.XXXXXX)
 pid=""
 nginx_pid=""
+pgbin=""
+as_pg=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
   wait 2>/dev/null || true
+  [ -n "$pgbin" ] && $as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+if [ "${1:-}" = "--postgres" ]; then
+  shift
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$pgbin/initdb" ] || { echo "no PostgreSQL server binaries: apt-get install postgresql" >&2; exit 1; }
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$work"; as_pg="runuser -u postgres --"; fi
+  pgport=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+  $as_pg "$pgbin/initdb" -D "$work/pg" -A trust -U postgres -E UTF8 --locale=C >/dev/null
+  $as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o \
+    "-c listen_addresses='' -c unix_socket_directories='$work' -p $pgport" start >/dev/null
+  pgurl="host=$work port=$pgport user=postgres dbname=postgres"
+  pg_pid=$(head -1 "$work/pg/postmaster.pid")
+fi
 n=${1:-20}
 
 cd "$root"
 bin=${KONNECT_BIN:-}
 if [ -z "$bin" ]; then swift build -c release --product konnect >/dev/null; bin=.build/release/konnect; fi
-"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/files.db" 2>"$work/konnect.log" &
+if [ -n "$pgbin" ]; then
+  "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --postgres "$pgurl" 2>"$work/konnect.log" &
+else
+  "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/files.db" 2>"$work/konnect.log" &
+fi
 pid=$!
 for _ in $(seq 1 50); do grep -q listening "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
@@ -52,6 +73,7 @@ while [ $i -lt "$n" ]; do
   if [ -n "$id" ] && curl -s -H "Authorization: Bearer $token" "$url/files/$id" | cmp -s - "$work/f$i"; then ok=$((ok + 1)); fi
   i=$((i + 1))
 done
+[ -n "$pgbin" ] && echo "store: PostgreSQL (postmaster PID $pg_pid, its own RSS not counted below)" || echo "store: SQLite"
 echo "uploads: $n x 10 MiB in $(echo "$end - $start" | bc) s; RSS before $((before / 1024)) MB, peak (VmHWM) $((peak / 1024)) MB" \
      "(+$(((peak - before) / 1024)) MB), after $((after / 1024)) MB; $ok/$n downloaded back byte for byte"
 

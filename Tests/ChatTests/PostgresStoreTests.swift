@@ -1,6 +1,7 @@
 // PostgresStore: the store contract on a throwaway PostgreSQL, plus what only several instances show.
 @testable import Chat
 import Foundation
+import Synchronization
 @testable import Store
 import XCTest
 
@@ -90,6 +91,135 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(posted.createdAt.milliseconds, 4102444800000, "clamped to the newest message's created_at")
         let made = try value(outcome { chat.createRoom(user: old, name: "new-private", visibility: "private", completion: $0) })
         XCTAssertEqual(made.room.owner, "Old_Timer")
+    }
+
+    // MARK: files
+    func testFilesRoundTrip() throws { try contract.filesRoundTrip() }
+    func testFileTypesAndLimits() throws { try contract.fileTypesAndLimits() }
+    func testFileAccessAndPosts() throws { try contract.fileAccessAndPosts() }
+
+    /// Issue 15 on two instances: eight uploads of the same bytes, four through each store, finishing at once
+    /// (three rounds), end with one stored content (its chunks once, byte for byte) and a file each; then a race
+    /// forced on one sha256 (the first sealer held before COMMIT) ends with one content too; nothing stays staged.
+    func testSameBytesUploadedOnTwoInstancesAtOnceAreStoredOnce() throws {
+        let conninfo = try server.freshDatabase()
+        let one = try PostgresStore(conninfo: conninfo), two = try PostgresStore(conninfo: conninfo)
+        let chats = [ChatService(store: one, passwordCost: 1), ChatService(store: two, passwordCost: 1)]
+        let alice = try contract.register(chats[0], "alice")
+        let bytes = (0..<(FileChunks.size * 2 + 77)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ ($0 >> 9)) }
+        for round in 0..<3 {
+            let files = Mutex<[Result<FileInfo, ChatError>]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                let upload = chats[i % 2].upload(user: alice, name: "r\(round)-\(i).bin", maxBytes: 1 << 22)
+                upload.append(bytes[..<FileChunks.size])
+                upload.append(bytes[FileChunks.size...])
+                let file = outcome { upload.finish(completion: $0) }
+                files.withLock { $0.append(file) }
+            }
+            for file in files.withLock({ $0 }) {
+                XCTAssertEqual(try value(file).sha256, StoreContract.sha256Hex(bytes))
+            }
+        }
+        // Then the race forced: both finish the same new bytes while the first to seal them has not committed
+        // (alice's row is locked, so its files INSERT waits on the foreign key after sealing).
+        let raw = try PostgresConnection(conninfo: conninfo)
+        let other: [UInt8] = Array("the same bytes, finished on two instances at once".utf8)
+        let uploads = try [one, two].map { store in
+            let upload = try value(outcome { store.beginUpload(at: .now(), completion: $0) })
+            _ = try value(outcome { store.appendUpload(upload, index: 0, bytes: other, completion: $0) })
+            return upload
+        }
+        try raw.execute("BEGIN; SELECT 1 FROM users WHERE username_key = 'alice' FOR UPDATE")
+        let finished = Mutex<[Result<FileInfo, ChatError>]>([])
+        let group = DispatchGroup()
+        for (i, store) in [one, two].enumerated() {
+            group.enter()
+            store.finishUpload(uploads[i], file: NewFile(id: "race\(i)", name: "", type: .octetStream, size: Int64(other.count),
+                                                        sha256: StoreContract.sha256Hex(other), uploader: "alice",
+                                                        createdAt: .now())) { result in
+                finished.withLock { $0.append(result) }
+                group.leave()
+            }
+        }
+        usleep(300_000)
+        try raw.execute("COMMIT")
+        XCTAssertEqual(group.wait(timeout: .now() + 20), .success)
+        for result in finished.withLock({ $0 }) { XCTAssertEqual(try value(result).size, Int64(other.count)) }
+        func count(_ sql: String) throws -> Int64 { try raw.query(sql, []) { $0.int(0) }.first ?? -1 }
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents"), 2)
+        XCTAssertEqual(try count("SELECT count(DISTINCT content_id) FROM files WHERE id IN ('race0', 'race1')"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents WHERE sha256 IS NULL"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 4)
+        XCTAssertEqual(try count("SELECT sum(length(data)) FROM file_chunks"), Int64(bytes.count + other.count))
+        XCTAssertEqual(try count("SELECT count(*) FROM files"), 26)
+        let any = try XCTUnwrap(try raw.query("SELECT id FROM files WHERE id NOT LIKE 'race%' LIMIT 1", []) { $0.text(0) }.first)
+        let file = try value(contract.openFile(chats[1], alice, any))
+        XCTAssertEqual(try value(contract.readFile(chats[1], file, 0..<file.size)), bytes)
+    }
+
+    /// Files live in the database: a file uploaded through instance A is described and read through B at once,
+    /// attached to a post on A it shows in B's history and opens for a member on B, and a post on B may name it.
+    func testFileUploadedOnOneInstanceIsServedByAnother() throws {
+        let conninfo = try server.freshDatabase()
+        let chatA = ChatService(store: try PostgresStore(conninfo: conninfo), passwordCost: 1)
+        let chatB = ChatService(store: try PostgresStore(conninfo: conninfo), passwordCost: 1)
+        let alice = try contract.register(chatA, "alice"), bob = try contract.register(chatA, "bob")
+        let bytes = (0..<(FileChunks.size + 99)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let file = try value(contract.storeFile(chatA, alice, bytes))
+        XCTAssertEqual(try value(contract.openFile(chatB, alice, file.id)), file)
+        XCTAssertEqual(try value(contract.readFile(chatB, file, 0..<file.size)), bytes)
+        XCTAssertEqual(code(contract.openFile(chatB, bob, file.id)), "file_not_found")
+        // Long-polls held on both instances get the message with its files (A's from the commit, B's by NOTIFY).
+        let heldA = Box<HistoryPage>(), heldB = Box<HistoryPage>()
+        let woken = DispatchSemaphore(value: 0)
+        let lastSeq = try value(outcome { chatA.history(room: "general", cursor: .newest, limit: 1, completion: $0) }).lastSeq
+        for (chat, held) in [(chatA, heldA), (chatB, heldB)] {
+            _ = chat.waitForMessages(room: "general", after: lastSeq, limit: 10) { held.value = try? $0.get(); woken.signal() }
+        }
+        usleep(100_000)
+        _ = try value(outcome { chatA.post(user: alice, room: "general", text: "see", clientID: nil, files: [file.id], completion: $0) })
+        XCTAssertEqual(woken.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(woken.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(heldA.value?.messages.map(\.files), [[file]])
+        XCTAssertEqual(heldB.value?.messages.map(\.files), [[file]])
+        let page = try value(outcome { chatB.history(room: "general", cursor: .newest, limit: 10, completion: $0) })
+        XCTAssertEqual(page.messages.last?.files, [file])
+        XCTAssertEqual(try value(contract.openFile(chatB, bob, file.id)), file)
+        let again = try value(outcome { chatB.post(user: alice, room: "general", text: "again", clientID: nil, files: [file.id, file.id], completion: $0) })
+        XCTAssertEqual(again.message.files, [file, file])
+        // The copy of the attachments kept with the message (messages.files, JSON) keeps any name exactly.
+        let odd = try value(contract.storeFile(chatA, alice, [1, 2], name: "a \"quoted\", [é😀] {x}.txt"))
+        XCTAssertEqual(odd.name, "a \"quoted\", [é😀] {x}.txt")
+        _ = try value(outcome { chatA.post(user: alice, room: "general", text: "odd", clientID: nil, files: [odd.id, file.id], completion: $0) })
+        let latest = try value(outcome { chatB.history(room: "general", cursor: .newest, limit: 1, completion: $0) })
+        XCTAssertEqual(latest.messages.first?.files, [odd, file])
+        XCTAssertEqual(code(outcome { chatB.post(user: bob, room: "general", text: "mine?", clientID: nil, files: [file.id], completion: $0) }),
+                       "invalid_file")
+    }
+
+    /// An aborted upload leaves no row; one abandoned an hour ago is dropped by the next upload's begin; chunks
+    /// of an upload that is no longer staged are refused.
+    func testAbortedAndAbandonedUploadsLeaveNothing() throws {
+        let conninfo = try server.freshDatabase()
+        let store = try PostgresStore(conninfo: conninfo)
+        let chat = ChatService(store: store, passwordCost: 1)
+        let alice = try contract.register(chat, "alice")
+        let raw = try PostgresConnection(conninfo: conninfo)
+        func count(_ sql: String) throws -> Int64 { try raw.query(sql, []) { $0.int(0) }.first ?? -1 }
+        let aborted = chat.upload(user: alice, name: "x", maxBytes: 1 << 22)
+        XCTAssertTrue(aborted.append([UInt8](repeating: 9, count: FileChunks.size * 3 + 1)))
+        aborted.abort()
+        let stale = try value(outcome { store.beginUpload(at: Timestamp(milliseconds: Timestamp.now().milliseconds - 7_200_000), completion: $0) })
+        _ = try value(outcome { store.appendUpload(stale, index: 0, bytes: [1, 2, 3], completion: $0) })
+        let deadline = Date().addingTimeInterval(10)
+        while try count("SELECT count(*) FROM file_chunks") > 1 && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 1, "the aborted upload's chunks are gone")
+        _ = try value(contract.storeFile(chat, alice, [7, 7, 7]))     // its begin drops the stale upload
+        XCTAssertEqual(try count("SELECT count(*) FROM file_contents WHERE sha256 IS NULL"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM file_chunks"), 1)
+        XCTAssertEqual(code(outcome { store.appendUpload(stale, index: 1, bytes: [4], completion: $0) }), "invalid_file")
+        XCTAssertEqual(code(outcome { store.finishUpload(stale, file: NewFile(id: "x", name: "", type: .octetStream, size: 0,
+            sha256: "00", uploader: "alice", createdAt: .now()), completion: $0) }), "invalid_file")
     }
 
     func testRefusesNewerSchema() throws {

@@ -1,4 +1,4 @@
-// What PostgresStore does not implement yet (issue 11): files, the feed and bots are stored by SQLiteStore only.
+// What PostgresStore does not implement yet (issue 11): files are stored by SQLiteStore only.
 // Each answers at once, honestly: 503 `unavailable` with a detail that says so and no Retry-After (retrying will
 // not help), never a silent success. A post that names files is refused, so no attachment is ever dropped.
 import Chat
@@ -24,23 +24,4 @@ extension PostgresStore {
     public func file(id: String, completion: @escaping StoreCompletion<FileInfo?>) { completion(.success(nil)) }
     public func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>) { completion(.success(nil)) }
     public func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>) { completion(.success([])) }
-
-    // MARK: feed
-    public func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) {}   // no events are written here yet
-    public func feed(username: String, after: Int64?, limit: Int, completion: @escaping StoreCompletion<FeedPage>) {
-        completion(.failure(.notOnPostgres("the feed (GET /events)")))
-    }
-
-    // MARK: bots
-    public func createBot(username: String, owner: String, tokenHash: [UInt8], at: Timestamp,
-                          completion: @escaping StoreCompletion<Bot>) {
-        completion(.failure(.notOnPostgres("bots")))
-    }
-    public func bots(owner: String, completion: @escaping StoreCompletion<[Bot]>) { completion(.success([])) }
-    public func replaceBotToken(username: String, owner: String, tokenHash: [UInt8], completion: @escaping StoreCompletion<Bot>) {
-        completion(.failure(.botNotFound(username)))
-    }
-    public func deleteBot(username: String, owner: String, at: Timestamp, completion: @escaping StoreCompletion<Void>) {
-        completion(.failure(.botNotFound(username)))
-    }
 }

@@ -46,8 +46,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
                                         tokenRevoked: { tokens.evict($0) }, membersChanged: { accessCache.evictAll() },
                                         reconnected: { tokens.evictAll(); accessCache.evictAll() })
         self.listener = listener
-        let writer = PostgresWriter(conninfo: conninfo) { advances in
+        let writer = PostgresWriter(conninfo: conninfo) { advances, feed in
             for advance in advances { listener.committed(advance) }
+            if !feed.isEmpty { listener.committed(feed: feed) }
         }
         self.writer = writer
         writerPID.pid = { [weak writer] in writer?.backendPID.load(ordering: .relaxed) ?? 0 }

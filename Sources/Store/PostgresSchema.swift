@@ -427,7 +427,10 @@ enum PGSQL {
     /// last_seq, visibility, owner) and, for a message, seq, id, user, text, created_at, client_id, bot.
     /// A user's membership spans come from their own joined/left events (a span runs from a `joined` to the next
     /// `left` of the same room, or on); the messages inside a span after $2 (at most $3 per span), plus the
-    /// user's own membership events, by pos.
+    /// user's own membership events, by pos. A span's messages are one range of `events_room` (room_id, pos),
+    /// written as row comparisons so the planner walks that index: with `room_id = … AND pos > …` it preferred
+    /// the primary key's pos order and filtered by room, reading every later event of every room for a quiet
+    /// room (36 ms instead of 3 ms at 210,000 events; 11.5 instead of 1.5 ms for a busy one, `after=0`).
     static let feed = """
         WITH u AS (SELECT id FROM users WHERE username_key = $1),
         spans AS (
@@ -436,9 +439,10 @@ enum PGSQL {
             FROM events j JOIN u ON j.user_id = u.id WHERE j.type = 'joined'
         ), picked AS (
             (SELECT e.pos FROM spans s CROSS JOIN LATERAL (
-                SELECT pos FROM events e WHERE e.room_id = s.room_id AND e.type = 'message'
-                    AND e.pos > s.from_pos AND e.pos < s.to_pos AND e.pos > $2::bigint
-                ORDER BY pos LIMIT $3
+                SELECT pos FROM events e WHERE e.type = 'message'
+                    AND (e.room_id, e.pos) > (s.room_id, GREATEST(s.from_pos, $2::bigint))
+                    AND (e.room_id, e.pos) < (s.room_id, s.to_pos)
+                ORDER BY e.room_id, e.pos LIMIT $3
             ) e WHERE s.to_pos > $2::bigint
             UNION ALL
             SELECT e.pos FROM events e JOIN u ON e.user_id = u.id WHERE e.pos > $2::bigint)

@@ -1,4 +1,4 @@
-// One group-commit transaction on PostgreSQL: rooms locked once, messages (and their files) inserted at the end.
+// One group-commit transaction on PostgreSQL: rooms locked once; messages, their files and feed events inserted at the end.
 import Chat
 
 /// The writer's view of one open transaction. Each room a post touches is locked (`SELECT … FOR UPDATE`) on
@@ -6,6 +6,10 @@ import Chat
 /// the lock is the newest committed one, and the number given out is committed before the next writer reads it
 /// (gap-free, commit order; a rollback gives the numbers back). The same lock orders idempotency checks: a
 /// second instance racing on one client_id waits for the first to commit, then finds its message.
+///
+/// Feed events (posts, memberships) are collected as the jobs run and take their positions in `finish`, all at
+/// once from the one `feed_position` counter, as the transaction's last statement before COMMIT (see
+/// `PGSQL.appendEvents`): positions are in commit order across instances, and contiguous per transaction.
 final class PostgresBatch {
     private final class RoomState {
         let id: Int64
@@ -32,7 +36,25 @@ final class PostgresBatch {
     private var prefetched: [PendingKey: Message?] = [:]  // looked up by `prepare`: the newest earlier message, or nil
     private let ids = MessageIDs()
 
+    /// An event written by this transaction, waiting for its position.
+    private struct PendingEvent {
+        let type: String                           // message, joined, left
+        let roomID: Int64
+        let seq: Int64?                            // message events
+        let userID: Int64?                         // joined/left
+        let event: FeedEvent                       // as told to this process's followers (pos set in `finish`)
+    }
+    private var events: [PendingEvent] = []
+    private(set) var feed: [FeedEvent] = []    // after `finish`: the events this transaction wrote, ascending pos
+
     init(db: PostgresConnection) { self.db = db }
+
+    /// Queues a `joined`/`left` event for a membership change made in this transaction.
+    func membershipEvent(_ type: String, roomID: Int64, room: String, userID: Int64, username: String, view: RoomView?) {
+        events.append(PendingEvent(type: type, roomID: roomID, seq: nil, userID: userID,
+                                   event: FeedEvent(pos: 0, room: room, kind: view.map(FeedEventKind.joined) ?? .left,
+                                                    user: username)))
+    }
 
     /// Before any job runs: locks the posts' rooms in code-point order (so two instances' batches over the same
     /// rooms cannot deadlock on them), then looks up every client_id of the batch in one statement. Under the
@@ -59,7 +81,7 @@ final class PostgresBatch {
             let key = keys[index]
             prefetched[key] = Message(id: row.text(1), room: roomNames[index], seq: row.int(2), user: key.user,
                                       text: row.text(3), createdAt: Timestamp(milliseconds: row.int(4)),
-                                      clientID: key.clientID, files: PostgresStore.files(row, 5))
+                                      clientID: key.clientID, bot: row.bool(5), files: PostgresStore.files(row, 6))
         }
     }
 
@@ -74,7 +96,7 @@ final class PostgresBatch {
                 original = try db.query(PGSQL.messageByClientID, [.int(room.id), .text(request.user), .text(key),
                                                                    .int(request.replaySince.milliseconds)]) { row in
                     Message(id: row.text(0), room: request.room, seq: row.int(1), user: request.user, text: row.text(2),
-                            createdAt: Timestamp(milliseconds: row.int(3)), clientID: key, files: PostgresStore.files(row, 4))
+                            createdAt: Timestamp(milliseconds: row.int(3)), clientID: key, bot: row.bool(4), files: PostgresStore.files(row, 5))
                 }.first
             }
             if let original {        // with the original's files, as stored (read with it)
@@ -94,9 +116,11 @@ final class PostgresBatch {
         room.lastCreatedAt = createdAt.milliseconds
         let message = Message(id: ids.next(request.at), room: request.room, seq: room.lastSeq + 1,
                               user: request.user, text: request.text, createdAt: createdAt, clientID: request.clientID,
-                              files: files)
+                              bot: request.bot, files: files)
         room.lastSeq = message.seq
         room.messages.append(message)
+        events.append(PendingEvent(type: "message", roomID: room.id, seq: message.seq, userID: nil,
+                                   event: FeedEvent(pos: 0, room: request.room, kind: .message(message), user: nil)))
         if let key = message.clientID { pending[PendingKey(roomID: room.id, user: message.user, clientID: key)] = message }
         return .success(.created(message))
     }
@@ -120,24 +144,40 @@ final class PostgresBatch {
         return .success(files)
     }
 
-    /// Inserts the batch's messages and their files (a statement each) and moves each touched room's counter,
-    /// queueing its NOTIFY.
+    /// Inserts the batch's messages (one statement) and their files (one more), moves each touched room's counter
+    /// (queueing its NOTIFY), then — last, as the lock it takes is held to COMMIT — gives the batch's events their
+    /// positions.
     func finish() throws {
         var roomIDs: [Int64] = [], seqs: [Int64] = [], createdAt: [Int64] = []
         var ids: [String?] = [], users: [String?] = [], texts: [String?] = [], clientIDs: [String?] = []
+        var bots: [String?] = []
         for name in order {
             guard let room = rooms[name] else { continue }
             for m in room.messages {
                 roomIDs.append(room.id); seqs.append(m.seq); createdAt.append(m.createdAt.milliseconds)
                 ids.append(m.id); users.append(m.user); texts.append(m.text); clientIDs.append(m.clientID)
+                bots.append(m.bot ? "t" : "f")
             }
         }
-        if roomIDs.isEmpty { return }
-        try db.run(PGSQL.insertMessages, [
-            .text(PostgresArray.literal(roomIDs)), .text(PostgresArray.literal(seqs)), .text(PostgresArray.literal(ids)),
-            .text(PostgresArray.literal(users)), .text(PostgresArray.literal(texts)),
-            .text(PostgresArray.literal(createdAt)), .text(PostgresArray.literal(clientIDs)),
-        ])
+        if !roomIDs.isEmpty {
+            try db.run(PGSQL.insertMessages, [
+                .text(PostgresArray.literal(roomIDs)), .text(PostgresArray.literal(seqs)), .text(PostgresArray.literal(ids)),
+                .text(PostgresArray.literal(users)), .text(PostgresArray.literal(texts)),
+                .text(PostgresArray.literal(createdAt)), .text(PostgresArray.literal(clientIDs)),
+                .text(PostgresArray.literal(bots)),
+            ])
+            try insertFiles()
+            for name in order {
+                guard let room = rooms[name], !room.messages.isEmpty else { continue }
+                try db.query(PGSQL.advanceRoom, [.int(room.lastSeq), .int(room.id), .text(name),
+                                                 .int(room.lastCreatedAt)]) { _ in () }
+            }
+        }
+        try appendEvents()
+    }
+
+    /// The batch's attachments: the links and each message's `files` JSON, in one statement.
+    private func insertFiles() throws {
         var fileRooms: [Int64] = [], fileSeqs: [Int64] = [], positions: [Int64] = [], fileIDs: [String?] = []
         var jsonRooms: [Int64] = [], jsonSeqs: [Int64] = [], json: [String?] = []
         for name in order {
@@ -149,17 +189,28 @@ final class PostgresBatch {
                 jsonRooms.append(room.id); jsonSeqs.append(m.seq); json.append(PostgresStore.filesJSON(m.files))
             }
         }
-        if !fileIDs.isEmpty {
-            try db.run(PGSQL.insertMessageFiles, [
-                .text(PostgresArray.literal(fileRooms)), .text(PostgresArray.literal(fileSeqs)),
-                .text(PostgresArray.literal(positions)), .text(PostgresArray.literal(fileIDs)),
-                .text(PostgresArray.literal(jsonRooms)), .text(PostgresArray.literal(jsonSeqs)), .text(PostgresArray.literal(json)),
-            ])
-        }
-        for name in order {
-            guard let room = rooms[name], !room.messages.isEmpty else { continue }
-            try db.query(PGSQL.advanceRoom, [.int(room.lastSeq), .int(room.id), .text(name),
-                                             .int(room.lastCreatedAt)]) { _ in () }
+        if fileIDs.isEmpty { return }
+        try db.run(PGSQL.insertMessageFiles, [
+            .text(PostgresArray.literal(fileRooms)), .text(PostgresArray.literal(fileSeqs)),
+            .text(PostgresArray.literal(positions)), .text(PostgresArray.literal(fileIDs)),
+            .text(PostgresArray.literal(jsonRooms)), .text(PostgresArray.literal(jsonSeqs)), .text(PostgresArray.literal(json)),
+        ])
+    }
+
+    /// One statement for all of the batch's events: n positions from the counter, the rows, the NOTIFY.
+    private func appendEvents() throws {
+        if events.isEmpty { return }
+        let n = Int64(events.count)
+        guard let last = try db.query(PGSQL.appendEvents, [
+            .int(n), .text(PostgresArray.literal(events.map { Optional($0.type) })),
+            .text(PostgresArray.literal(events.map(\.roomID))),
+            .text(PostgresArray.literal(events.map { $0.seq.map(String.init) })),
+            .text(PostgresArray.literal(events.map { $0.userID.map(String.init) })),
+        ], row: { $0.int(0) }).first else { throw PostgresError(sqlState: "", message: "feed_position has no row") }
+        feed = events.enumerated().map { i, pending in
+            var event = pending.event
+            event.pos = last - n + 1 + Int64(i)
+            return event
         }
     }
 

@@ -12,10 +12,16 @@ import Synchronization
 /// A NOTIFY sent while the listener is disconnected is lost for good (PostgreSQL docs, NOTIFY), so after every
 /// (re)connect — LISTEN first, then read — the listener reads every room's last_seq and reports each one that
 /// moved past what it knew: a waiter parked before the outage is answered, nothing stays asleep.
+///
+/// The feed the same way: this process's commits from the writer with their events, other instances' as NOTIFY
+/// `konnect_feed` (the newest position) without them, and after every REconnect the newest position is read and
+/// reported once whatever it is, so every held feed re-reads: none sleeps past a notification lost meanwhile.
 final class PostgresListener: @unchecked Sendable {
     private struct State: ~Copyable {
         var handler: RoomAdvancedHandler?
         var known: [String: Int64] = [:]      // newest seq reported per room
+        var feedHandler: FeedAdvancedHandler?
+        var newestPos: Int64 = -1             // the feed's newest position reported; -1: never read
         var stopped = false
         var connected = false
     }
@@ -46,6 +52,10 @@ final class PostgresListener: @unchecked Sendable {
         state.withLock { $0.handler = handler }
     }
 
+    func setFeedHandler(_ handler: @escaping FeedAdvancedHandler) {
+        state.withLock { $0.feedHandler = handler }
+    }
+
     var isConnected: Bool { state.withLock { $0.connected } }
 
     /// Connects and reads the current seqs (so the first wait needs no catching up), then listens on a thread.
@@ -70,14 +80,41 @@ final class PostgresListener: @unchecked Sendable {
         handler?(advance.room, advance.lastSeq, advance.messages)
     }
 
+    /// From the writer, after COMMIT: the feed events of that transaction (ascending, contiguous positions).
+    func committed(feed: [FeedEvent]) {
+        guard let last = feed.last?.pos else { return }
+        let handler = state.withLock { s -> FeedAdvancedHandler? in
+            s.newestPos = max(s.newestPos, last)
+            return s.feedHandler
+        }
+        handler?(last, feed)
+    }
+
+    /// Another instance's commit (or a re-read after reconnecting, `always`): reports `newest` without events
+    /// when it moved past what was known, or whenever `always` (but not on the very first read, at start).
+    private func reportFeed(_ newest: Int64, always: Bool = false) {
+        let handler = state.withLock { s -> FeedAdvancedHandler? in
+            let first = s.newestPos < 0
+            guard newest > s.newestPos || (always && !first) else { return nil }
+            s.newestPos = max(s.newestPos, newest)
+            return first ? nil : s.feedHandler
+        }
+        handler?(newest, nil)
+    }
+
     /// A connection that LISTENs, after which every room is re-read.
     private func listen() throws -> PostgresConnection {
         let db = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-listener")
-        try db.execute("LISTEN \(PGSQL.channel); LISTEN \(PGSQL.tokenChannel); LISTEN \(PGSQL.membersChannel)")
+        try db.execute("""
+            LISTEN \(PGSQL.channel); LISTEN \(PGSQL.tokenChannel); LISTEN \(PGSQL.membersChannel); \
+            LISTEN \(PGSQL.feedChannel)
+            """)
         reconnected()
         let rows = try db.query(PGSQL.roomLastSeqs, []) { ($0.text(0), $0.int(1)) }
+        let newest = try db.query(PGSQL.newestPos, []) { $0.int(0) }.first ?? 0
         state.withLock { $0.connected = true }
         report(rows)
+        reportFeed(newest, always: true)
         return db
     }
 
@@ -108,6 +145,7 @@ final class PostgresListener: @unchecked Sendable {
         if ready == 0 { return true }
         guard PQconsumeInput(db.handle) == 1 else { return false }
         var rows: [(String, Int64)] = []
+        var newest: Int64?
         let own = ownPID()
         while let notify = PQnotifies(db.handle) {
             defer { PQfreemem(notify) }
@@ -123,10 +161,15 @@ final class PostgresListener: @unchecked Sendable {
                 continue
             }
             guard notify.pointee.be_pid != own else { continue }
+            if name == PGSQL.feedChannel {
+                if let pos = Int64(payload) { newest = max(newest ?? pos, pos) }
+                continue
+            }
             guard let space = payload.firstIndex(of: " "), let seq = Int64(payload[..<space]) else { continue }
             rows.append((String(payload[payload.index(after: space)...]), seq))
         }
         report(rows)
+        if let newest { reportFeed(newest) }
         return !db.isBroken
     }
 

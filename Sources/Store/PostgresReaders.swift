@@ -14,7 +14,7 @@ final class PostgresReaders: @unchecked Sendable {
     typealias Job = @Sendable (_ db: PostgresConnection?, _ error: Error?, _ lastTry: Bool) -> Bool
 
     private struct Queue: ~Copyable {
-        var jobs: [Job] = []
+        var jobs: [Job?] = []                   // a taken job is nil here: the queue never holds the last reference
         var head = 0                            // jobs[..<head] were taken
         var stopped = false
     }
@@ -52,7 +52,9 @@ final class PostgresReaders: @unchecked Sendable {
     private func take() -> Job? {
         queue.withLock { q -> Job? in
             guard q.head < q.jobs.count else { return nil }
-            let job = q.jobs[q.head]
+            // Taken out, not copied: a job released under this lock could be the last reference to the store,
+            // whose deinit stops the readers and takes this lock again (a recursive lock, a crash).
+            let job = q.jobs[q.head].take()
             q.head += 1
             if q.head > 1024, q.head * 2 > q.jobs.count {
                 q.jobs.removeFirst(q.head)

@@ -5,18 +5,34 @@ extension PostgresStore {
     public func createUser(username: String, passwordHash: String, at: Timestamp,
                            completion: @escaping StoreCompletion<User>) {
         write(evictingAccess(completion)) { batch in
-            // One statement: the user and their membership of `general` (rooms v2), in the same commit.
-            let changed = try batch.db.query(PGSQL.insertUserJoiningGeneral, [
+            // One statement: the user and their membership of `general` (rooms v2), in the same commit, with its
+            // `joined` event.
+            guard let row = try batch.db.query(PGSQL.insertUserJoiningGeneral, [
                 .text(username), .text(Validation.usernameKey(username)), .text(passwordHash), .int(at.milliseconds),
-            ]) { $0.int(0) }.first ?? 0
-            return changed == 1 ? .success(User(username: username, createdAt: at)) : .failure(.usernameTaken(username))
+            ], row: { (userID: $0.int(0), general: Self.joinedGeneral($0, from: 1)) }).first else {
+                return .failure(.usernameTaken(username))
+            }
+            if let general = row.general {
+                batch.membershipEvent("joined", roomID: general.id, room: general.view.name, userID: row.userID,
+                                      username: username, view: general.view)
+            }
+            return .success(User(username: username, createdAt: at))
         }
+    }
+
+    /// `general` (no owner) as a new member sees it, from columns id, name, created_at, last_seq, visibility at
+    /// `from`…; nil when there is no `general`.
+    static func joinedGeneral(_ row: PostgresRow, from c: Int32) -> (id: Int64, view: RoomView)? {
+        guard !row.isNull(c) else { return nil }
+        let room = Room(name: row.text(c + 1), createdAt: Timestamp(milliseconds: row.int(c + 2)), lastSeq: row.int(c + 3),
+                        visibility: RoomVisibility(rawValue: row.text(c + 4)) ?? .public, owner: nil)
+        return (row.int(c), RoomView(room: room, joined: true))
     }
 
     public func user(named username: String, completion: @escaping StoreCompletion<StoredUser?>) {
         read(completion) { db in
             .success(try db.query(PGSQL.userByKey, [.text(Validation.usernameKey(username))]) { row in
-                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))),
+                StoredUser(user: User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.bool(3)),
                            passwordHash: row.text(2))
             }.first)
         }
@@ -46,7 +62,7 @@ extension PostgresStore {
     static func user(_ db: PostgresConnection, tokenHash: [UInt8], now: Timestamp, cache: PostgresTokenCache,
                      ticket: (generation: UInt64, started: UInt64)) throws -> User? {
         guard let (user, expiresAt) = try db.query(PGSQL.userByToken, [.bytea(tokenHash), .int(now.milliseconds)], row: { row in
-            (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))), row.int(2))
+            (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.bool(3)), row.int(2))
         }).first else { return nil }
         cache.remember(tokenHash, user: user, expiresAt: expiresAt, ticket: ticket)
         return user

@@ -42,7 +42,7 @@ extension PostgresStore {
                     guard !row.isNull(4) else { return }
                     messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
                                             text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
-                                            clientID: row.optionalText(9), files: Self.files(row, 10)))
+                                            clientID: row.optionalText(9), bot: row.bool(10), files: Self.files(row, 11)))
                 }
                 return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
                                          lastSeq: lastSeq, messages: messages)
@@ -62,7 +62,9 @@ extension PostgresStore {
             var messages: [Message] = []
             try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1), .bytea(tokenHash), .int(now.milliseconds)]) { row in
                 guard !row.isNull(0) else { return }
-                if user == nil { user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1))), row.int(2)) }
+                if user == nil {
+                    user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.bool(14)), row.int(2))
+                }
                 guard !row.isNull(3) else { return }
                 if access == nil {
                     lastSeq = row.int(3)
@@ -72,7 +74,7 @@ extension PostgresStore {
                 guard !row.isNull(7) else { return }
                 messages.append(Message(id: row.text(8), room: room, seq: row.int(7), user: row.text(9), text: row.text(10),
                                         createdAt: Timestamp(milliseconds: row.int(11)), clientID: row.optionalText(12),
-                                        files: Self.files(row, 13)))
+                                        bot: row.bool(13), files: Self.files(row, 15)))
             }
             guard let (found, expiresAt) = user else { return .success(nil) }
             tokens.remember(tokenHash, user: found, expiresAt: expiresAt, ticket: ticket)
@@ -107,7 +109,7 @@ extension PostgresStore {
             guard !row.isNull(1) else { return }
             messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
                                     createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6),
-                                    files: files(row, 7)))
+                                    bot: row.bool(7), files: files(row, 8)))
         }
         return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages)
     }

@@ -47,11 +47,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
                                         tokenRevoked: { tokens.evict($0) }, membersChanged: { accessCache.evictAll() },
                                         reconnected: { tokens.evictAll(); accessCache.evictAll() })
         self.listener = listener
-        let writer = PostgresWriter(conninfo: conninfo) { advances in
+        let writer = PostgresWriter(conninfo: conninfo) { advances, feed in
             for advance in advances { listener.committed(advance) }
+            if !feed.isEmpty { listener.committed(feed: feed) }
         }
         self.writer = writer
-        fileWriter = PostgresWriter(conninfo: conninfo) { _ in }
+        fileWriter = PostgresWriter(conninfo: conninfo) { _, _ in }
         writerPID.pid = { [weak writer] in writer?.backendPID.load(ordering: .relaxed) ?? 0 }
         self.readers = PostgresReaders(conninfo: conninfo, count: max(1, readers))
         listener.start()

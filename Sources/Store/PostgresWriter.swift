@@ -31,11 +31,13 @@ final class PostgresWriter: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let conninfo: String
     private var db: PostgresConnection?       // only on the writer thread; nil until (re)connected
-    private let committed: @Sendable ([RoomAdvance]) -> Void
+    private let committed: @Sendable ([RoomAdvance], [FeedEvent]) -> Void
     /// The backend PID of the writer's connection (0 while disconnected): the listener ignores its own NOTIFYs.
     let backendPID = Atomic<Int32>(0)
 
-    init(conninfo: String, committed: @escaping @Sendable ([RoomAdvance]) -> Void) {
+    /// - Parameter committed: told after each COMMIT which rooms advanced, with their new messages, and the feed
+    ///   events the transaction wrote (ascending, contiguous positions).
+    init(conninfo: String, committed: @escaping @Sendable ([RoomAdvance], [FeedEvent]) -> Void) {
         self.conninfo = conninfo
         self.committed = committed
         let thread = Thread { [self] in run() }
@@ -173,7 +175,7 @@ final class PostgresWriter: @unchecked Sendable {
                 return
             }
             for finish in finishers { finish() }
-            committed(batch.advanced)
+            committed(batch.advanced, batch.feed)
             return
         }
     }

@@ -7,7 +7,6 @@ import HTTP
 final class BotRoutesTests: XCTestCase {
     var stack: TestStack!
     override func setUpWithError() throws {
-        try TestStack.requireSQLite(for: "bots")
         stack = try TestStack()
     }
     override func tearDown() { stack?.stop() }   // nil when setUp skipped

@@ -8,8 +8,6 @@ import XCTest
 import HTTP
 
 final class EventsExactlyOnceTests: XCTestCase {
-    override func setUpWithError() throws { try TestStack.requireSQLite(for: "the feed") }
-
     /// What a follower saw: (pos, room, seq) of each message event, in arrival order.
     final class Seen: @unchecked Sendable {
         private let lock = NSLock()

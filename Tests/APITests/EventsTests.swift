@@ -29,7 +29,6 @@ final class EventsTests: XCTestCase {
     var stack: TestStack!
 
     override func setUpWithError() throws {
-        try TestStack.requireSQLite(for: "the feed")
         stack = try TestStack(configure: { options in
             options.feedHeartbeat = 0.3
             options.feedStreamMaxQueued = 64 * 1024

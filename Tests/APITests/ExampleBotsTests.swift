@@ -6,8 +6,6 @@ import XCTest
 @testable import API
 
 final class ExampleBotsTests: XCTestCase {
-    override func setUpWithError() throws { try TestStack.requireSQLite(for: "bots") }
-
     func testShellEchoBot() throws {
         try requireTools(["sh", "curl", "jq"])
         try runEchoBot(["/bin/sh", APIOptions.repositoryRoot + "/Tests/Examples/echo-bot.sh"])

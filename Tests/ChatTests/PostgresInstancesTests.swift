@@ -1,10 +1,11 @@
 // Two PostgresStores on one database, as two `konnect serve` instances: wake-ups, logout, idempotency races,
-// throttling and seq order across instances; a lost listener; PostgreSQL stopped and started again.
+// throttling and seq order across instances; the feed's pos in commit order; a lost listener; PostgreSQL stopped
+// and started again.
 @testable import Chat
 import CPostgres
 import Dispatch
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 final class PostgresInstancesTests: XCTestCase {
@@ -271,6 +272,97 @@ final class PostgresInstancesTests: XCTestCase {
         XCTAssertEqual(woken.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(page.value?.messages.map(\.text), ["after"])
         XCTAssertTrue(outcomeBool { b.health(completion: $0) })
+    }
+
+    /// Issue 11: the feed's `pos` is in commit order over every instance, so a follower never misses a row
+    /// committed late with a lower number. Writers on both instances; meanwhile a transaction takes its position
+    /// FIRST (the writer's own statement, `PGSQL.appendEvents`: the follower joins `side`) and commits LAST, 0.5 s
+    /// later. A follower that always passes `next` back, reading from both instances in turn, sees every event of
+    /// its rooms exactly once, in pos order — the late one too (a SEQUENCE would have let it read past it).
+    func testFeedFollowerSeesEveryEventOnceInCommitOrderAcrossInstances() throws {
+        let (a, b) = try pair()
+        let follower = try contract.register(a, "follower")
+        let writers = [(a, try contract.register(a, "w1")), (b, try contract.register(b, "w2"))]
+        _ = try value(outcome { a.createRoom(user: writers[0].1, name: "side", visibility: nil, completion: $0) })
+        let conninfo = (a.store as! PostgresStore).conninfo
+
+        let seen = Box<[FeedEvent]>([])
+        let writing = Box<Bool>(true)
+        let followed = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let contract = self.contract   // its helpers only call the services: no state of its own
+        DispatchQueue.global().async {
+            var next: Int64 = 0, round = 0, quietRounds = 0
+            // Until the writers are done and two reads in a row brought nothing more.
+            while writing.value == true || quietRounds < 2 {
+                round += 1
+                guard let page = try? contract.feed(round % 2 == 0 ? a : b, follower, after: next, limit: 7) else { continue }
+                seen.mutate { $0!.append(contentsOf: page.events) }
+                quietRounds = page.events.isEmpty && writing.value == false ? quietRounds + 1 : 0
+                next = page.next
+            }
+            followed.signal()
+        }
+        let group = DispatchGroup()
+        for (w, (chat, user)) in (writers + writers).enumerated() {
+            DispatchQueue.global().async(group: group) {
+                for i in 0..<60 { _ = contract.post(chat, user, "w\(w) #\(i)") }
+            }
+        }
+        usleep(100_000)
+        let late = try PostgresConnection(conninfo: conninfo)
+        try late.execute("BEGIN")
+        try late.execute("""
+            INSERT INTO room_members (room_id, user_id) SELECT r.id, u.id FROM rooms r, users u
+            WHERE r.name = 'side' AND u.username_key = 'follower'
+            """)
+        let ids = try late.query("""
+            SELECT r.id, u.id FROM rooms r, users u WHERE r.name = 'side' AND u.username_key = 'follower'
+            """, []) { ($0.int(0), $0.int(1)) }.first!
+        let latePos = try late.query(PGSQL.appendEvents, [
+            .int(1), .text("{joined}"), .text("{\(ids.0)}"), .text("{NULL}"), .text("{\(ids.1)}"),
+        ]) { $0.int(0) }.first!
+        usleep(500_000)                            // the writers queue behind the counter's row lock meanwhile
+        try late.commit()
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        writing.value = false
+        XCTAssertEqual(followed.wait(timeout: .now() + 30), .success)
+
+        let events = seen.value ?? []
+        XCTAssertEqual(events.map(\.pos), events.map(\.pos).sorted(), "pos order")
+        XCTAssertEqual(Set(events.map(\.pos)).count, events.count, "each once")
+        let described = contract.describe(events)
+        XCTAssertEqual(described.filter { $0 == "+side" }.count, 1, "the late commit is seen once")
+        XCTAssertEqual(events.first { $0.room == "side" }?.pos, latePos)
+        XCTAssertEqual(described.first, "+general")
+        var expected = Set<String>()
+        for w in 0..<4 { for i in 0..<60 { expected.insert("general:w\(w) #\(i)") } }
+        XCTAssertEqual(Set(described.filter { $0.hasPrefix("general:") }), expected)
+        XCTAssertEqual(described.count, 2 + 240)
+        XCTAssertGreaterThan(events.filter { $0.pos > latePos }.count, 0, "writers committed after the late one")
+        // From an old cursor: the same events at the same positions (a `joined` carries the room as it is now).
+        let again = try contract.wholeFeed(b, follower, limit: 100)
+        XCTAssertEqual(again.map(\.pos), events.map(\.pos))
+        XCTAssertEqual(contract.describe(again), described)
+    }
+
+    /// A follower held on B while B's listener is down (the NOTIFY of A's commit lost) is answered anyway: B
+    /// reports the feed once after reconnecting, and the follower re-reads.
+    func testLostListenerWakesHeldFeed() throws {
+        let (a, b) = try pair()
+        let ann = try contract.register(a, "ann"), ben = try contract.register(b, "ben")
+        let start = try contract.feed(b, ben, after: nil).next
+        let got = Box<FeedPage>()
+        let woken = DispatchSemaphore(value: 0)
+        XCTAssertNotNil(b.waitForEvents(user: ben, after: start, limit: 10) { result in
+            got.value = try? result.get()
+            woken.signal()
+        })
+        Thread.sleep(forTimeInterval: 0.5)         // the registration's own read is back: parked
+        XCTAssertEqual(b.feedFollowers, 1)
+        try killListeners()
+        _ = try value(contract.post(a, ann, "while deaf"))
+        XCTAssertEqual(woken.wait(timeout: .now() + 10), .success, "woken after the listener came back")
+        XCTAssertEqual(contract.describe(got.value?.events ?? []), ["general:while deaf"])
     }
 
     private func outcomeBool(_ body: (@escaping @Sendable (Bool) -> Void) -> Void) -> Bool {

@@ -25,6 +25,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let listener: PostgresListener
     let tokens = PostgresTokenCache()
     let accessCache = PostgresAccessCache()
+    let messageCache = PostgresMessageCache()     // issue 11: messages already read (they never change), by room and seq
+    let pageBatch = PostgresPageBatch()           // issue 11: known users' page reads waiting for a reader, run as one
 
     /// Reader threads (and connections) per instance: a read is a round trip to the server, so throughput grows
     /// with how many are in flight. `KONNECT_PG_READERS` overrides (e.g. for benchmarks).

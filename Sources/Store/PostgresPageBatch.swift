@@ -24,6 +24,7 @@ final class PostgresPageBatch: Sendable {
     private struct State: ~Copyable {
         var pending: [Request] = []
         var drainQueued = false                   // a drain job is in the readers' queue, not yet started
+        var largest = 0                           // the most requests one drain took (tests check batching happens)
     }
 
     private let state = Mutex(State())
@@ -46,11 +47,14 @@ final class PostgresPageBatch: Sendable {
             let n = min(s.pending.count, Self.maxBatch)
             let taken = Array(s.pending.prefix(n))
             s.pending.removeFirst(n)
+            s.largest = max(s.largest, n)
             guard !s.pending.isEmpty, !s.drainQueued else { return (taken, false) }
             s.drainQueued = true
             return (taken, true)
         }
     }
+
+    var largestBatch: Int { state.withLock { $0.largest } }
 
     /// Requests whose connection broke under them, to run again first.
     func putBack(_ requests: [Request]) {

@@ -109,6 +109,59 @@ final class PostgresMessageCacheTests: XCTestCase {
         XCTAssertEqual(try value(window(storeB, guest, "vault", .newest, limit: 2))?.page?.messages.last, fresh)
     }
 
+    /// Many pages asked at once on one reader go as a few statements (batches), each answer its own: other rooms,
+    /// other users, a private room one of them is not in, a room that does not exist, every cursor kind.
+    func testBatchedPagesEachGetTheirOwnAnswer() throws {
+        let store = try PostgresStore(conninfo: server.freshDatabase(), readers: 1)
+        let chat = ChatService(store: store, passwordCost: 1)
+        let alice = try contract.register(chat, "alice"), bob = try contract.register(chat, "bob")
+        _ = try value(contract.create(chat, alice, "secret", "private"))
+        _ = try value(contract.create(chat, bob, "open"))
+        _ = contract.postMany(chat, alice, 30)
+        _ = contract.postMany(chat, alice, 12, room: "secret")
+        _ = contract.postMany(chat, bob, 25, room: "open")
+        struct Ask { let user: User; let room: String; let cursor: HistoryCursor; let limit: Int }
+        var asks: [Ask] = []
+        for user in [alice, bob] {
+            for room in ["general", "secret", "open", "nowhere"] {
+                for cursor: HistoryCursor in [.newest, .before(7), .after(3), .after(40), .before(Int64.max), .after(Int64.max)] {
+                    for limit in [1, 5, 50] { asks.append(Ask(user: user, room: room, cursor: cursor, limit: limit)) }
+                }
+            }
+        }
+        for round in 0..<2 {
+            let answers = (0..<asks.count).map { _ in Box<Result<TokenHistory?, ChatError>>() }
+            let done = DispatchGroup()
+            for (ask, answer) in zip(asks, answers) {
+                done.enter()
+                let bound: Int64
+                switch ask.cursor {
+                case .newest: bound = 0
+                case .before(let b): bound = b
+                case .after(let a): bound = a
+                }
+                store.windowHistory(user: ask.user, room: ask.room, cursor: ask.cursor, bound: bound, limit: ask.limit) {
+                    answer.value = $0
+                    done.leave()
+                }
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 20), .success)
+            for (ask, answer) in zip(asks, answers) {
+                let label = "round \(round) \(ask.user.username) \(ask.room) \(ask.cursor) \(ask.limit)"
+                let read = try value(try XCTUnwrap(answer.value, label))
+                switch ask.room {
+                case "nowhere": XCTAssertNil(read?.access, label)
+                case "secret" where ask.user == bob:
+                    XCTAssertEqual(read?.access?.admits, false, label)
+                    XCTAssertNil(read?.page, label)
+                default:
+                    XCTAssertEqual(read?.page, try full(store, ask.room, ask.cursor, limit: ask.limit), label)
+                }
+            }
+        }
+        XCTAssertGreaterThan(store.pageBatch.largestBatch, 1, "pages waiting for the one reader went together")
+    }
+
     /// PostgreSQL restarted: the reader reconnects (statements prepared again on the new connection) and the held
     /// messages still make the same pages.
     func testWindowPagesAcrossAPostgresRestart() throws {

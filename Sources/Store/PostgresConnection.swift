@@ -59,6 +59,7 @@ struct PostgresRow {
 final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var prepared: [String: String] = [:]       // SQL text → statement name
+    private var lost = false                            // a call failed in libpq itself (no SQLSTATE): the link is gone
 
     /// Connects with `conninfo` (a libpq key=value string or a postgres:// URI). Unless `conninfo` says otherwise
     /// (its values come last, so they win): a connect timeout of 5 s, and over TCP keepalives plus a 15 s
@@ -81,7 +82,11 @@ final class PostgresConnection: @unchecked Sendable {
 
     deinit { PQfinish(handle) }
 
-    var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    /// The connection cannot be used again. Besides libpq's own status, true once a call failed without a SQLSTATE
+    /// from the server: after PostgreSQL restarted, the first statement on an idle connection fails with "server
+    /// closed the connection unexpectedly" while PQstatus still says CONNECTION_OK (seen on libpq 15), and the
+    /// owner must then open a new connection and run the work again rather than answer 503 (issue 11 tests).
+    var isBroken: Bool { lost || PQstatus(handle) != CONNECTION_OK }
     var backendPID: Int32 { PQbackendPID(handle) }
 
     /// Runs one or more statements without parameters (schema, BEGIN, COMMIT).
@@ -162,7 +167,10 @@ final class PostgresConnection: @unchecked Sendable {
                                lengths, formats, binaryResult ? 1 : 0)
             }
         }
-        guard let result else { throw PostgresError(sqlState: "", message: String(cString: PQerrorMessage(handle))) }
+        guard let result else {
+            lost = true
+            throw PostgresError(sqlState: "", message: String(cString: PQerrorMessage(handle)))
+        }
         do { try check(result) } catch {
             PQclear(result)
             throw error
@@ -172,12 +180,14 @@ final class PostgresConnection: @unchecked Sendable {
 
     private func check(_ result: OpaquePointer?) throws {
         guard let result else {
+            lost = true
             throw PostgresError(sqlState: "", message: String(cString: PQerrorMessage(handle)).trimmingSpace)
         }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK: return
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+            if state.isEmpty { lost = true }
             throw PostgresError(sqlState: state, message: String(cString: PQresultErrorMessage(result)).trimmingSpace)
         }
     }

@@ -22,31 +22,8 @@ extension PostgresStore {
         case .after(let a): bound = a
         }
         if let user = tokens.user(tokenHash, now: now) {
-            return read(completion) { db in
-                let sql: String
-                switch cursor {
-                case .newest: sql = PGSQL.accessNewest
-                case .before: sql = PGSQL.accessBefore
-                case .after: sql = PGSQL.accessAfter
-                }
-                var access: RoomAccess?
-                var lastSeq: Int64?
-                var messages: [Message] = []
-                try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1),
-                                   .text(Validation.usernameKey(user.username))]) { row in
-                    if access == nil {
-                        lastSeq = row.int(0)
-                        access = RoomAccess(room: room, visibility: RoomVisibility(rawValue: row.text(1)) ?? .private,
-                                            owner: row.optionalText(2), isMember: row.bool(3))
-                    }
-                    guard !row.isNull(4) else { return }
-                    messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
-                                            text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
-                                            clientID: row.optionalText(9), bot: row.bool(10), files: Self.files(row, 11)))
-                }
-                return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
-                                         lastSeq: lastSeq, messages: messages)
-            }
+            // Issue 11: with the user known, only the messages not in `messageCache` are read (PostgresStore+Windows).
+            return windowHistory(user: user, room: room, cursor: cursor, bound: bound, limit: limit, completion: completion)
         }
         let ticket = tokens.ticket()
         read(completion) { [tokens] db in
@@ -81,6 +58,34 @@ extension PostgresStore {
             return Self.tokenHistory(user: found, access: access, room: room, cursor: cursor, limit: limit,
                                      lastSeq: lastSeq, messages: messages)
         }
+    }
+
+    /// The page for a user already known (a cached token): the access and the page in one statement.
+    static func accessHistory(_ db: PostgresConnection, user: User, room: String, cursor: HistoryCursor, bound: Int64,
+                              limit: Int) throws -> Result<TokenHistory?, ChatError> {
+        let sql: String
+        switch cursor {
+        case .newest: sql = PGSQL.accessNewest
+        case .before: sql = PGSQL.accessBefore
+        case .after: sql = PGSQL.accessAfter
+        }
+        var access: RoomAccess?
+        var lastSeq: Int64?
+        var messages: [Message] = []
+        try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1),
+                           .text(Validation.usernameKey(user.username))]) { row in
+            if access == nil {
+                lastSeq = row.int(0)
+                access = RoomAccess(room: room, visibility: RoomVisibility(rawValue: row.text(1)) ?? .private,
+                                    owner: row.optionalText(2), isMember: row.bool(3))
+            }
+            guard !row.isNull(4) else { return }
+            messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
+                                    text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
+                                    clientID: row.optionalText(9), bot: row.bool(10), files: Self.files(row, 11)))
+        }
+        return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
+                                 lastSeq: lastSeq, messages: messages)
     }
 
     /// The hot read's answer: no page unless the access admits the user (the statement read no messages then).

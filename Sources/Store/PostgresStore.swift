@@ -14,7 +14,9 @@ import Foundation
 /// the database on every request (`roomAccess`, one primary-key statement on a reader thread; folded into the one
 /// statement of the hot `history(tokenHash:…)` for every room), so a membership change committed through any
 /// instance counts on every instance from its next request — a NOTIFY-invalidated cache alone could not promise
-/// that (the NOTIFY may arrive after the next request).
+/// that (the NOTIFY may arrive after the next request). Messages once read are held (`PostgresMessageCache`: they
+/// never change), so a known user's page reads from the database only its access, `last_seq` and the messages not
+/// held, batched with every other page waiting for a reader (`PostgresPageBatch`, issue 11).
 ///
 /// While PostgreSQL is unreachable every call fails with `unavailable` (503); each thread reconnects on its next
 /// use and the listener retries on its own, re-reading every room when it is back.
@@ -26,6 +28,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let listener: PostgresListener
     let tokens = PostgresTokenCache()
     let accessCache = PostgresAccessCache()
+    let messageCache = PostgresMessageCache()     // issue 11: messages already read (they never change), by room and seq
+    let pageBatch = PostgresPageBatch()           // issue 11: known users' page reads waiting for a reader, run as one
 
     /// Reader threads (and connections) per instance: a read is a round trip to the server, so throughput grows
     /// with how many are in flight. `KONNECT_PG_READERS` overrides (e.g. for benchmarks).

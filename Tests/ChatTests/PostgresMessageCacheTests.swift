@@ -55,6 +55,20 @@ final class PostgresMessageCacheTests: XCTestCase {
         XCTAssertEqual(page.messages.last, newer)
         XCTAssertEqual(page.lastSeq, 61)
         XCTAssertTrue(page.hasMore)
+        // What a message carries besides its text comes through the window read and the held copy alike: its
+        // files and whether a bot wrote it.
+        let file = try value(contract.storeFile(chat, user, Array("attached".utf8), name: "a.txt"))
+        _ = try value(outcome { chat.post(user: user, room: "general", text: "with a file", clientID: nil, files: [file.id], completion: $0) })
+        let made = try value(outcome { chat.createBot(user: user, username: "helper", completion: $0) })
+        let bot = try value(outcome { chat.authenticate(token: made.token, completion: $0) })
+        _ = try value(contract.post(chat, bot, "from a bot"))
+        for pass in 0..<2 {
+            let last = try XCTUnwrap(try value(window(store, user, "general", .after(61), limit: 10))?.page, "pass \(pass)")
+            XCTAssertEqual(last.messages.map(\.text), ["with a file", "from a bot"], "pass \(pass)")
+            XCTAssertEqual(last.messages.map { $0.files.map(\.id) }, [[file.id], []], "pass \(pass)")
+            XCTAssertEqual(last.messages.map(\.bot), [false, true], "pass \(pass)")
+            XCTAssertEqual(last, try full(store, "general", .after(61), limit: 10), "pass \(pass)")
+        }
     }
 
     /// A held run that does not belong (another room id), or rows with a gap, make no page: the caller reads it whole.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The feed against issue 10's aims: `konnect bench feed` (long-poll GET /events) and `konnect bench feed-stream`
-# (ndjson), each with the same followers' GET /messages fan-out in the same run, on a fresh SQLite server; one table.
+# (ndjson), each with the same followers' GET /messages fan-out in the same run, each on a fresh SQLite server; one table.
 # Loopback only; starts its own server on a free port and stops it by PID. Numbers, not asserts.
 # Usage: Tests/Bench/feed.sh     (env: FOLLOWERS=10000 ROOMS=100 ROUNDS=10 RUNS=1; KONNECT_BIN to skip the build)
 set -eu
@@ -26,19 +26,29 @@ else
     bin="$root/.build/release/konnect"
 fi
 
+# A fresh server (SQLite, loopback, free port) per scenario, so each one's RSS is its own.
 # --post-rate 0: one post per room per round comes from 100 accounts at once; the per-account limit is not measured.
-"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
-konnect_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
-[ -n "$port" ] || { cat "$work/konnect.log" >&2; exit 1; }
-server="http://127.0.0.1:$port"
+start_server() {
+    rm -f "$work/konnect.db" "$work/konnect.db-wal" "$work/konnect.db-shm" "$work/konnect.log"
+    "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
+    konnect_pid=$!
+    for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
+    port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
+    [ -n "$port" ] || { cat "$work/konnect.log" >&2; exit 1; }
+    server="http://127.0.0.1:$port"
+}
+stop_server() {
+    kill "$konnect_pid" 2>/dev/null && wait "$konnect_pid" 2>/dev/null || true
+    konnect_pid=""
+}
 
 for run in $(seq 1 "$runs"); do
     for scenario in feed feed-stream; do
-        echo "konnect bench $scenario --subscribers $followers --rooms $rooms --rounds $rounds (run $run)…" >&2
+        start_server
+        echo "konnect bench $scenario --subscribers $followers --rooms $rooms --rounds $rounds (run $run, server $konnect_pid)…" >&2
         "$bin" bench --server "$server" "$scenario" --subscribers "$followers" --rooms "$rooms" --rounds "$rounds" \
             --server-pid "$konnect_pid" --json > "$work/$scenario-$run.json" || echo "(bench $scenario exited $?)" >&2
+        stop_server
     done
 done
 

@@ -173,12 +173,13 @@ extension ChatRoutes {
             guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
             var bytes: [UInt8] = []
             for e in page.events {
+                // Encoded once per event for all its followers (issue 10: 10,000 streams, one post).
                 if sse {
                     bytes += Array("id: \(e.pos)\ndata: ".utf8)
-                    bytes += ChatJSON.eventBytes(e)
+                    bytes += FeedEventCache.shared.bytes(e)
                     bytes += Array("\n\n".utf8)
                 } else {
-                    bytes += ChatJSON.eventBytes(e)
+                    bytes += FeedEventCache.shared.bytes(e)
                     bytes.append(10)
                 }
             }

@@ -61,12 +61,19 @@ final class FeedWaiterRegistry: Sendable {
         var newest: Int64 = -1                          // newest position the store reported; -1: none yet
         var tail: [FeedEvent] = []                      // every event after `tailFrom` up to `newest`, ascending
         var tailFrom: Int64 = Int64.max                 // Int64.max: no tail
-        var members: [String: Set<String>] = [:]        // user key → rooms as of `newest`
+        var members: [String: Member] = [:]             // user key → rooms as of `newest` (once `asOf` ≤ it)
     }
 
     /// Bounds: a few rounds of posts to many rooms; the users of 10,000s of followers.
     static let tailLength = 512
     static let maxMembers = 200_000
+
+    /// A user's rooms, read at `asOf` and kept since by their own joined/left events (applying one again to
+    /// rooms that already reflect it changes nothing, so a read ahead of the reported commits is fine).
+    private struct Member {
+        var rooms: Set<String>
+        var asOf: Int64
+    }
 
     private let state = Mutex(State())
 
@@ -79,7 +86,7 @@ final class FeedWaiterRegistry: Sendable {
         state.withLock { s in
             var rooms: Set<String>? = nil
             var seen = after
-            if let known = s.members[user], s.newest >= 0, after <= s.newest,
+            if let known = s.members[user]?.rooms, s.members[user]!.asOf <= s.newest, s.newest >= 0, after <= s.newest,
                let mine = Self.eventsFromTail(s, user: user, rooms: known, after: after) {
                 if !mine.isEmpty {
                     let page = Array(mine.prefix(limit))
@@ -126,7 +133,7 @@ final class FeedWaiterRegistry: Sendable {
                 }
                 seen = s.newest
             }
-            if seen == s.newest { Self.learn(&s, user: follower.user, rooms: known) }
+            if seen >= s.newest { Self.learn(&s, user: follower.user, rooms: known, asOf: seen) }
             if follower.rooms != nil { Self.unindex(&s, ticket.id) }
             s.followers[ticket.id]!.rooms = known
             s.followers[ticket.id]!.seen = seen
@@ -140,13 +147,13 @@ final class FeedWaiterRegistry: Sendable {
     /// the follower's re-poll is decided from memory.
     func learn(user: String, rooms: [String], asOf next: Int64) {
         state.withLock { s in
-            guard next <= s.newest, s.newest >= 0 else { return }
+            guard s.newest >= 0 else { return }
             if next < s.newest {
                 // Bridged only when the tail shows no membership change of theirs since.
                 guard s.tailFrom <= next,
                       !s.tail.contains(where: { $0.pos > next && $0.user.map(Validation.usernameKey) == user }) else { return }
             }
-            Self.learn(&s, user: user, rooms: Set(rooms))
+            Self.learn(&s, user: user, rooms: Set(rooms), asOf: max(next, s.newest))
         }
     }
 
@@ -182,19 +189,25 @@ final class FeedWaiterRegistry: Sendable {
             var woken: [Wake] = []
             // Unarmed followers (and those disarmed below) are handed back once each, at the end.
             if let events, let first = events.first, previous >= 0, first.pos == previous + 1, events.last!.pos == newest {
+                // The commit's events by room and by member, once: each visited follower then takes its rooms'
+                // lists instead of testing every event of the commit (one commit may carry posts to 100 rooms).
                 var visit = Set<UInt64>()
-                for e in events {
+                var byRoom: [String: [Int]] = [:]
+                var byUser: [String: [Int]] = [:]
+                for (i, e) in events.enumerated() {
                     if let member = e.user {
                         let key = Validation.usernameKey(member)
                         if let ids = s.byUser[key] { visit.formUnion(ids) }
+                        byUser[key, default: []].append(i)
                         Self.apply(&s.members, e, user: key)
                     } else if let ids = s.byRoom[e.room] {
                         visit.formUnion(ids)
+                        byRoom[e.room, default: []].append(i)
                     }
                 }
                 for id in visit {
                     let follower = s.followers[id]!
-                    let mine = events.filter { $0.pos > follower.seen && Self.concerns(follower.user, follower.rooms!, $0) }
+                    let mine = Self.mine(follower, events, byRoom: byRoom, byUser: byUser)
                     if mine.isEmpty { continue }
                     if mine.count <= follower.limit {
                         Self.remove(&s, id)
@@ -222,6 +235,40 @@ final class FeedWaiterRegistry: Sendable {
 
     // MARK: state helpers (under the lock)
 
+    /// A follower's events of a commit (`byRoom`: indices into `events` of messages by room; `byUser`: of
+    /// joined/left by member), in commit order, after its `seen`.
+    private static func mine(_ f: Follower, _ events: [FeedEvent], byRoom: [String: [Int]], byUser: [String: [Int]]) -> [FeedEvent] {
+        if byUser[f.user] != nil {
+            // Its own joined/left in this commit: its rooms change at that position (a message reaches those who
+            // were members at its pos), so walk the commit in order.
+            var rooms = f.rooms!
+            var out: [FeedEvent] = []
+            for e in events where e.pos > f.seen {
+                if let member = e.user {
+                    guard Validation.usernameKey(member) == f.user else { continue }
+                    out.append(e)
+                    if case .joined = e.kind { rooms.insert(e.room) } else { rooms.remove(e.room) }
+                } else if rooms.contains(e.room) {
+                    out.append(e)
+                }
+            }
+            return out
+        }
+        let rooms = f.rooms!
+        var indices: [Int] = []
+        var sources = 0
+        if rooms.count <= byRoom.count {
+            for room in rooms { if let list = byRoom[room] { indices += list; sources += 1 } }
+        } else {
+            for (room, list) in byRoom where rooms.contains(room) { indices += list; sources += 1 }
+        }
+        if sources > 1 { indices.sort() }
+        var out: [FeedEvent] = []
+        out.reserveCapacity(indices.count)
+        for i in indices where events[i].pos > f.seen { out.append(events[i]) }
+        return out
+    }
+
     /// The user's events after `after` from the tail (rooms constant over it), or nil when memory cannot say:
     /// the tail does not reach back to `after`, or their own membership changed since.
     private static func eventsFromTail(_ s: borrowing State, user: String, rooms: Set<String>, after: Int64) -> [FeedEvent]? {
@@ -244,17 +291,17 @@ final class FeedWaiterRegistry: Sendable {
         return mine
     }
 
-    private static func learn(_ s: inout State, user: String, rooms: Set<String>) {
+    private static func learn(_ s: inout State, user: String, rooms: Set<String>, asOf: Int64) {
         if s.members.count >= maxMembers && s.members[user] == nil { s.members = [:] }
-        s.members[user] = rooms
+        s.members[user] = Member(rooms: rooms, asOf: asOf)
     }
 
     /// A user's own joined/left, applied to their remembered rooms.
-    private static func apply(_ members: inout [String: Set<String>], _ e: FeedEvent, user: String) {
+    private static func apply(_ members: inout [String: Member], _ e: FeedEvent, user: String) {
         guard members[user] != nil else { return }
         switch e.kind {
-        case .joined: members[user]!.insert(e.room)
-        case .left: members[user]!.remove(e.room)
+        case .joined: members[user]!.rooms.insert(e.room)
+        case .left: members[user]!.rooms.remove(e.room)
         case .message: break
         }
     }
@@ -297,12 +344,6 @@ final class FeedWaiterRegistry: Sendable {
         if s.followers[id]?.rooms != nil { unindex(&s, id) }
         s.unarmed.remove(id)
         s.followers[id] = nil
-    }
-
-    /// A member's own joined/left, or a message in one of its rooms.
-    private static func concerns(_ user: String, _ rooms: Set<String>, _ event: FeedEvent) -> Bool {
-        if let member = event.user { return Validation.usernameKey(member) == user }
-        return rooms.contains(event.room)
     }
 
     /// Every follower, removed (shutdown).

@@ -158,6 +158,24 @@ final class FeedWaiterRegistryUnitTests: XCTestCase {
         XCTAssertEqual(registry.count, 1)
     }
 
+    /// One commit over many rooms: each follower gets its rooms' events and its own joined, in commit order, and
+    /// a room it joins within the commit counts from its joined on (a message reaches the members at its pos).
+    func testCommitOverManyRoomsKeepsOrderPerFollower() {
+        let registry = FeedWaiterRegistry()
+        _ = registry.advance(newest: 10, events: nil)
+        _ = armed(registry, user: "ann", rooms: ["a", "b"], at: 10)
+        _ = armed(registry, user: "bob", rooms: ["b", "c", "d", "e"], at: 10)
+        let commit = [message(11, "a", seq: 1), message(12, "b", seq: 1), joined(13, "c", "ann"), message(14, "c", seq: 1),
+                      message(15, "a", seq: 2), message(16, "z", seq: 1), message(17, "e", seq: 1)]
+        var pages: [String: [Int64]] = [:]
+        for wake in registry.advance(newest: 17, events: commit) {
+            guard case .answer(let f, let page) = wake else { return XCTFail("answered from memory") }
+            pages[f.user] = page.events.map(\.pos)
+            XCTAssertEqual(page.next, 17)
+        }
+        XCTAssertEqual(pages, ["ann": [11, 12, 13, 14, 15], "bob": [12, 14, 17]])
+    }
+
     func testRePollParksOrAnswersFromTheTail() {
         let registry = FeedWaiterRegistry()
         _ = registry.advance(newest: 10, events: nil)

@@ -1,5 +1,6 @@
 // GET /events (../shared/API.md "The feed"): a page, a held page (long-poll), or a stream (ndjson or SSE).
 import Dispatch
+import Foundation
 import HTTP
 import Chat
 import Synchronization
@@ -165,8 +166,15 @@ extension ChatRoutes {
         pump(user, token: token, limit: query.limit, sse: sse, follower, stream)
     }
 
-    /// Where a stream's page is checked, encoded and queued (off the thread that woke it).
-    static let streamWork = DispatchQueue(label: "konnect.feed-streams", qos: .userInitiated, attributes: .concurrent)
+    /// Where a stream's page is checked, encoded and queued (off the thread that woke it): one serial queue per
+    /// core, a stream always on the same one (its pages stay in order; a few threads, not one per blocked item).
+    static let streamWork: [DispatchQueue] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
+        DispatchQueue(label: "konnect.feed-streams.\($0)", qos: .userInitiated)
+    }
+
+    static func streamQueue(_ follower: StreamFollower) -> DispatchQueue {
+        streamWork[Int(UInt(bitPattern: ObjectIdentifier(follower).hashValue) % UInt(streamWork.count))]
+    }
 
     /// Waits for the next page after the follower's cursor, sends it, and waits again.
     private func pump(_ user: User, token: String, limit: Int, sse: Bool, _ follower: StreamFollower, _ stream: ResponseStream) {
@@ -175,10 +183,10 @@ extension ChatRoutes {
         let ticket = chat.waitForEvents(user: user, after: cursor, limit: limit) { result in
             guard case .success(let page) = result else { return stream.finish() }
             // The wake comes on the store's writer thread (a commit wakes every follower it concerns): the token
-            // check, the encoding and the send go to the shared work queue, so 10,000 streams' checks run on
+            // check, the encoding and the send go to the stream's work queue, so 10,000 streams' checks run on
             // every core instead of holding up the next commit (issue 10). One page at a time per stream: order
             // is kept.
-            ChatRoutes.streamWork.async {
+            ChatRoutes.streamQueue(follower).async {
                 guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
                 var bytes: [UInt8] = []
                 for e in page.events {

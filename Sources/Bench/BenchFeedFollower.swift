@@ -75,7 +75,7 @@ enum FeedScanner {
         }
         for (index, start) in starts.enumerated() {
             let end = index + 1 < starts.count ? starts[index + 1] : n
-            let segment = Array(body[start..<end])
+            let segment = starts.count == 1 ? body : Array(body[start..<end])   // one event: no copy
             guard let pos = AnswerScanner.integers("{\"pos\":", in: segment).first else { continue }
             let isMessage = contains(segment, "\"type\":\"message\"")
             let room = AnswerScanner.strings("\"room\":", in: segment).first.flatMap { $0 }.map { Array($0.utf8)[...] } ?? []

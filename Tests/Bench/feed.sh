@@ -2,12 +2,14 @@
 # The feed against issue 10's aims: `konnect bench feed` (long-poll GET /events) and `konnect bench feed-stream`
 # (ndjson), each with the same followers' GET /messages fan-out in the same run, each on a fresh SQLite server; one table.
 # Loopback only; starts its own server on a free port and stops it by PID. Numbers, not asserts.
-# Usage: Tests/Bench/feed.sh     (env: FOLLOWERS=10000 ROOMS=100 ROUNDS=10 RUNS=1; KONNECT_BIN to skip the build)
+# Usage: Tests/Bench/feed.sh     (env: FOLLOWERS=10000 ROOMS=100 ROUNDS=10 RUNS=1 SCENARIOS="feed feed-stream";
+#                                 KONNECT_BIN to skip the build)
 set -eu
 followers="${FOLLOWERS:-10000}"
 rooms="${ROOMS:-100}"
 rounds="${ROUNDS:-10}"
 runs="${RUNS:-1}"
+scenarios="${SCENARIOS:-feed feed-stream}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/konnect-feed.XXXXXX)
 konnect_pid=""
@@ -43,7 +45,7 @@ stop_server() {
 }
 
 for run in $(seq 1 "$runs"); do
-    for scenario in feed feed-stream; do
+    for scenario in $scenarios; do
         start_server
         echo "konnect bench $scenario --subscribers $followers --rooms $rooms --rounds $rounds (run $run, server $konnect_pid)…" >&2
         "$bin" bench --server "$server" "$scenario" --subscribers "$followers" --rooms "$rooms" --rounds "$rounds" \

@@ -188,17 +188,12 @@ extension ChatRoutes {
             // is kept.
             ChatRoutes.streamQueue(follower).async {
                 guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
+                // Encoded once per event for all its followers (issue 10: 10,000 streams, one post); a page of
+                // one event sends the shared bytes themselves.
                 var bytes: [UInt8] = []
                 for e in page.events {
-                    // Encoded once per event for all its followers (issue 10: 10,000 streams, one post).
-                    if sse {
-                        bytes += Array("id: \(e.pos)\ndata: ".utf8)
-                        bytes += FeedEventCache.shared.bytes(e)
-                        bytes += Array("\n\n".utf8)
-                    } else {
-                        bytes += FeedEventCache.shared.bytes(e)
-                        bytes.append(10)
-                    }
+                    let framed = FeedEventCache.shared.bytes(e, sse: sse)
+                    if page.events.count == 1 { bytes = framed } else { bytes += framed }
                 }
                 follower.advance(to: page.next)
                 stream.send(bytes)

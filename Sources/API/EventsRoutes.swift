@@ -1,4 +1,6 @@
 // GET /events (../shared/API.md "The feed"): a page, a held page (long-poll), or a stream (ndjson or SSE).
+import Dispatch
+import Foundation
 import HTTP
 import Chat
 import Synchronization
@@ -164,31 +166,43 @@ extension ChatRoutes {
         pump(user, token: token, limit: query.limit, sse: sse, follower, stream)
     }
 
+    /// Where a stream's page is checked, encoded and queued (off the thread that woke it): one serial queue per
+    /// core, a stream always on the same one (its pages stay in order; a few threads, not one per blocked item).
+    static let streamWork: [DispatchQueue] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
+        DispatchQueue(label: "konnect.feed-streams.\($0)", qos: .userInitiated)
+    }
+
+    static func streamQueue(_ follower: StreamFollower) -> DispatchQueue {
+        streamWork[Int(UInt(bitPattern: ObjectIdentifier(follower).hashValue) % UInt(streamWork.count))]
+    }
+
     /// Waits for the next page after the follower's cursor, sends it, and waits again.
     private func pump(_ user: User, token: String, limit: Int, sse: Bool, _ follower: StreamFollower, _ stream: ResponseStream) {
         guard stream.isOpen else { return }
         let cursor = follower.cursor
         let ticket = chat.waitForEvents(user: user, after: cursor, limit: limit) { result in
             guard case .success(let page) = result else { return stream.finish() }
-            guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
-            var bytes: [UInt8] = []
-            for e in page.events {
-                if sse {
-                    bytes += Array("id: \(e.pos)\ndata: ".utf8)
-                    bytes += ChatJSON.eventBytes(e)
-                    bytes += Array("\n\n".utf8)
-                } else {
-                    bytes += ChatJSON.eventBytes(e)
-                    bytes.append(10)
+            // The wake comes on the store's writer thread (a commit wakes every follower it concerns): the token
+            // check, the encoding and the send go to the stream's work queue, so 10,000 streams' checks run on
+            // every core instead of holding up the next commit (issue 10). One page at a time per stream: order
+            // is kept.
+            ChatRoutes.streamQueue(follower).async {
+                guard case .success = self.chat.authenticateNow(token: token) else { return stream.finish() }
+                // Encoded once per event for all its followers (issue 10: 10,000 streams, one post); a page of
+                // one event sends the shared bytes themselves.
+                var bytes: [UInt8] = []
+                for e in page.events {
+                    let framed = FeedEventCache.shared.bytes(e, sse: sse)
+                    if page.events.count == 1 { bytes = framed } else { bytes += framed }
                 }
-            }
-            follower.advance(to: page.next)
-            stream.send(bytes)
-            // A full page means a backlog: the next one waits until the client read most of this one.
-            if page.hasMore {
-                stream.whenDrained { self.pump(user, token: token, limit: limit, sse: sse, follower, stream) }
-            } else {
-                self.pump(user, token: token, limit: limit, sse: sse, follower, stream)
+                follower.advance(to: page.next)
+                stream.send(bytes)
+                // A full page means a backlog: the next one waits until the client read most of this one.
+                if page.hasMore {
+                    stream.whenDrained { self.pump(user, token: token, limit: limit, sse: sse, follower, stream) }
+                } else {
+                    self.pump(user, token: token, limit: limit, sse: sse, follower, stream)
+                }
             }
         }
         if let ticket, !follower.waiting(ticket, at: cursor) { chat.cancelFeedWait(ticket) }   // closed meanwhile

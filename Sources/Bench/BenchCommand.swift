@@ -11,6 +11,7 @@ struct BenchOptions {
     var duration = 10.0
     var subscribers = 1000
     var posts = 20
+    var rounds = 10
     var rooms = 1
     var readers = 50
     var wait = 30
@@ -27,12 +28,16 @@ struct BenchOptions {
     var workerRoom = ""
     var workerTokens: [String] = []
     var workerAfter = 0
+    var kind = FollowerKind.messages
+    var followersFile: String? = nil
+    var feedAfter = 0
     var last = 0
     var checkSeqs = ""
 
     static let valueFlags: Set<String> = ["server", "clients", "duration", "subscribers", "posts", "rooms", "readers", "wait",
                                           "users", "messages", "loops", "post-timeout", "per-process", "server-pid",
-                                          "plant-fault", "room", "tokens", "after", "last"]
+                                          "plant-fault", "room", "tokens", "after", "last", "rounds", "kind",
+                                          "followers-file", "feed-after"]
 
     init(_ raw: [String]) throws {
         let a = try Arguments(raw, valueFlags: BenchOptions.valueFlags, switchFlags: ["help", "json", "worker"])
@@ -44,6 +49,7 @@ struct BenchOptions {
         if a.positional.count > allowed { throw UsageError("unexpected argument '\(a.positional[allowed])'") }
         server = a.string("server", server)
         if scenario == "mixed" { clients = 16; rooms = 4 }
+        if scenario == "feed" || scenario == "feed-stream" { rooms = 100 }
         clients = try a.int("clients", clients, range: 1...19_000)
         duration = try a.seconds("duration", duration)
         subscribers = try a.int("subscribers", subscribers, range: 1...100_000)
@@ -64,6 +70,13 @@ struct BenchOptions {
         workerRoom = a.string("room", "")
         workerTokens = a.string("tokens", "").split(separator: ",").map(String.init)
         workerAfter = try a.int("after", 0)
+        rounds = try a.int("rounds", rounds, range: 1...100_000)
+        if let text = a.values["kind"] {
+            guard let k = FollowerKind(rawValue: text) else { throw UsageError("--kind is messages, feed or stream") }
+            kind = k
+        }
+        followersFile = a.values["followers-file"]
+        feedAfter = try a.int("feed-after", 0)
         last = try a.int("last", 0)
         if a.has("help") { scenario = "help" }
     }
@@ -83,20 +96,25 @@ public enum BenchCommand {
       fanout    N long-polls parked on one room, P posts one at a time: delay from send until each subscriber
                 has it (p50/p99/max over every pair), misses, server RSS while parked (--server-pid)
       mixed     posters and long-poll readers in several rooms at once for D seconds
+      feed      N followers long-polling GET /events, each a member of 1 of R rooms, one post per room per round:
+                delay from send until each follower has it (p50/p90/p99/max), misses, server RSS (--server-pid);
+                the same followers first long-poll GET /messages on their rooms, and the p99 ratio is printed
+      feed-stream  the same with the followers on ndjson streams of GET /events (Accept: application/x-ndjson)
       check     verify a captured seq stream, no server: konnect bench check --after A --last L 1,2,3
 
     options:
       --server URL        the server (default http://127.0.0.1:8080; IP literals or localhost)
       --clients C         concurrent clients: posters for post/mixed, readers for history (64; mixed 16)
       --duration D        seconds of load for post, history, mixed (10)
-      --subscribers N     fanout long-polls (1000); past one process's open files, worker processes share them
+      --subscribers N     fanout long-polls, feed followers (1000); past one process's open files, worker processes share them
                           (for 19000, start the server with --max-connections 19500: its default is 19000)
       --posts P           fanout posts (20)
-      --rooms R           rooms for post (1) and mixed (4)
+      --rooms R           rooms for post (1), mixed (4), feed and feed-stream (100)
+      --rounds K          feed, feed-stream: rounds of one post per room (10)
       --readers N         mixed: long-poll readers per room (50)
       --messages M        history: messages seeded before reading (500)
       --wait W            long-poll wait seconds (30)
-      --post-timeout S    fanout: seconds to wait for every subscriber before the next post (10)
+      --post-timeout S    fanout, feed: seconds to wait for every subscriber before the next post or round (10)
       --users U           users to register and log in (4)
       --loops L           client event loops (one per core)
       --per-process N     fanout: subscribers per process before using worker processes (about 18000)
@@ -108,6 +126,7 @@ public enum BenchCommand {
       konnect bench --server http://127.0.0.1:8080 history --clients 64
       konnect bench fanout --subscribers 10000 --posts 20 --server-pid $(pgrep -n konnect)
       konnect bench mixed --rooms 8 --clients 32 --readers 100 --json
+      konnect bench feed --subscribers 10000 --rooms 100 --rounds 10 --server-pid $PID
     """
 
     public static func run(_ raw: [String]) -> Int32 {
@@ -129,6 +148,8 @@ public enum BenchCommand {
             case "history": result = try BenchLoad.history(options, setup)
             case "fanout": result = try BenchFanout.run(options, setup)
             case "mixed": result = try BenchMixed.run(options, setup)
+            case "feed": result = try BenchFeed.run(options, setup, stream: false)
+            case "feed-stream": result = try BenchFeed.run(options, setup, stream: true)
             case "": throw UsageError("a scenario is required")
             default: throw UsageError("unknown scenario '\(options.scenario)'")
             }

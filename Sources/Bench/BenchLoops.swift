@@ -32,7 +32,7 @@ final class BenchLoops: @unchecked Sendable {
     /// Runs `work` on every client's loop, `perTick` clients at a time per loop, spacing batches by `spacing`
     /// seconds: thousands of connects at once would overflow the server's accept queue (SYNs are then retried
     /// after a second, which would show up as latency).
-    func startStaggered<T: AnyObject>(_ clients: [T], loopOf: (Int) -> Int, perTick: Int = 250, spacing: Double = 0.005,
+    func startStaggered<T>(_ clients: [T], loopOf: (Int) -> Int, perTick: Int = 250, spacing: Double = 0.005,
                                       _ work: @escaping (T) -> Void) {
         var byLoop = [[T]](repeating: [], count: loops.count)
         for (i, client) in clients.enumerated() { byLoop[loopOf(i) % loops.count].append(client) }
@@ -55,7 +55,7 @@ final class BenchLoops: @unchecked Sendable {
 }
 
 /// Starts clients in batches on one loop.
-private final class Batches<T: AnyObject> {
+private final class Batches<T> {
     let items: [T]
     let perTick: Int
     let spacing: Double

@@ -9,6 +9,7 @@ final class RemoteShard: SubscriberShard, @unchecked Sendable {
     let input = Pipe()
     let output = Pipe()
     let count: Int
+    private var followersFile: String? = nil
     private let state = Mutex<(polling: Int, complete: Set<Int>, result: String?, ended: Bool)>((0, [], nil, false))
 
     init(options: BenchOptions, room: String, tokens: [String], after: Int, count: Int, plant: PlantedFault?) throws {
@@ -21,10 +22,34 @@ final class RemoteShard: SubscriberShard, @unchecked Sendable {
         process.arguments = arguments
         process.standardInput = input
         process.standardOutput = output
+        try start()
+    }
+
+    /// Followers of any kind: their (room, token) pairs go in a file (10,000 tokens do not fit in an argument).
+    init(options: BenchOptions, kind: FollowerKind, assignments: [FollowerAssignment], after: Int, feedAfter: Int,
+         plant: PlantedFault?) throws {
+        count = assignments.count
+        let path = NSTemporaryDirectory() + "konnect-bench-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).followers"
+        try assignments.map { "\($0.room) \($0.token)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+        followersFile = path
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        var arguments = ["bench", "--worker", "--server", options.server, "--kind", kind.rawValue, "--followers-file", path,
+                         "--after", String(after), "--feed-after", String(feedAfter), "--wait", String(options.wait),
+                         "--loops", String(options.loops)]
+        if let plant { arguments += ["--plant-fault", plant.rawValue] }
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        try start()
+    }
+
+    private func start() throws {
         try process.run()
         let handle = output.fileHandleForReading
         Thread.detachNewThread { [self] in readLines(handle) }
     }
+
+    deinit { if let followersFile { unlink(followersFile) } }
 
     func readLines(_ handle: FileHandle) {
         var pending = Data()

@@ -1,6 +1,7 @@
 // `konnect bench` set-up and read-back over the blocking HTTPClient: users, tokens, rooms, history, metrics.
 import Foundation
 import HTTP
+import Synchronization
 import Transport
 
 /// A failure that stops the run before or after measuring (not a verification fault).
@@ -51,6 +52,49 @@ final class BenchSetup {
 
     func token(_ i: Int) -> String { tokens[i % tokens.count] }
 
+    /// `count` bots of user 0, named `bench-<prefix>-<tag><i>`: accounts with a token and no password hash (API.md
+    /// "Bots"), so 10,000 followers cost seconds to make, not hours of yescrypt. Returns (username, token) pairs.
+    func makeBots(_ count: Int, tag: String, loops: BenchLoops) throws -> [(name: String, token: String)] {
+        let names = (0..<count).map { "bench-\(prefix)-\(tag)\($0)" }
+        let tokens = Mutex<[Int: String]>([:])
+        let headers = auth(0) + [("Content-Type", "application/json")]
+        try BenchRequests.run(loops, count: count, make: { i in
+            .init(method: "POST", target: "/bots", headers: headers, body: Array("{\"username\":\"\(names[i])\"}".utf8))
+        }, check: { i, r in
+            guard r.status == 201, let t = AnswerScanner.strings("\"token\":", in: r.body).first ?? nil else {
+                return "POST /bots answered \(r.status): \(String(decoding: r.body.prefix(200), as: UTF8.self))"
+            }
+            tokens.withLock { $0[i] = t }
+            return nil
+        })
+        let made = tokens.withLock { $0 }
+        return names.indices.map { (names[$0], made[$0]!) }
+    }
+
+    /// Adds each (room, username) as a member (user 0 is a member of every room it made: API.md "Rooms v2").
+    func addMembers(_ pairs: [(room: String, user: String)], loops: BenchLoops) throws {
+        let headers = auth(0)
+        try BenchRequests.run(loops, count: pairs.count, make: { i in
+            .init(method: "PUT", target: "/rooms/\(pairs[i].room)/members/\(pairs[i].user)", headers: headers)
+        }, check: { _, r in
+            r.status == 201 || r.status == 200 ? nil : "PUT …/members answered \(r.status): \(String(decoding: r.body.prefix(200), as: UTF8.self))"
+        })
+    }
+
+    /// The feed's newest position now (GET /events without `after`: `next`).
+    func feedPosition() throws -> Int {
+        let r = try client.request("GET", "/events", headers: auth(0))
+        guard r.status == 200, let next = try json(r)["next"] as? Int else { throw BenchError("GET /events answered \(r.status): \(text(r))") }
+        return next
+    }
+
+    /// A room's newest seq (GET /messages?limit=1: `last_seq`).
+    func lastSeq(room: String) throws -> Int {
+        let r = try client.request("GET", "/messages?room=\(room)&limit=1", headers: auth(0))
+        guard r.status == 200, let seq = try json(r)["last_seq"] as? Int else { throw BenchError("GET /messages answered \(r.status): \(text(r))") }
+        return seq
+    }
+
     func makeRoom(_ n: Int) throws -> String {
         let name = roomName(n)
         let r = try client.request("POST", "/rooms", headers: auth(0) + [("Content-Type", "application/json")],
@@ -89,9 +133,12 @@ final class BenchSetup {
     }
 
     /// `konnect_parked_polls` from GET /metrics, or nil when the server does not export it.
-    func parkedPolls() -> Int? {
+    func parkedPolls() -> Int? { gauge("konnect_parked_polls") }
+
+    /// A gauge from GET /metrics (`konnect_feed_followers`: held and streaming feeds), nil when absent.
+    func gauge(_ name: String) -> Int? {
         guard let r = try? client.request("GET", "/metrics"), r.status == 200 else { return nil }
-        for line in String(decoding: r.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix("konnect_parked_polls") {
+        for line in String(decoding: r.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
             if let value = line.split(separator: " ").last, let n = Double(value) { return Int(n) }
         }
         return nil

@@ -33,22 +33,61 @@ protocol SubscriberShard: AnyObject {
     func finish(expectedLast: Int) throws -> ShardResult
 }
 
+/// What a follower reads: a room's long-poll (`GET /messages`), the feed's long-poll (`GET /events`) or its
+/// ndjson stream (`GET /events`, `Accept: application/x-ndjson`).
+enum FollowerKind: String, Codable {
+    case messages, feed, stream
+}
+
+/// One follower of any kind: started once on its loop, stopped after the loops are stopped.
+protocol BenchFollower: AnyObject {
+    var plant: PlantedFault? { get set }
+    var delays: [UInt64] { get }             // ns from each post's send time to its arrival here
+    var errors: [String: Int] { get }
+    /// Its verification faults, counting seqs up to `expectedLast` that never came as losses.
+    func faults(expectedLast: Int) -> [DeliveryFault]
+    func start()
+    func stop()
+}
+
+/// Who follows what: a room and the token to read it with (a feed follower's token is a member of the room).
+struct FollowerAssignment {
+    var room: String
+    var token: String
+}
+
 /// Subscribers on this process's own loops.
 final class LocalShard: SubscriberShard {
     let loops: BenchLoops
     let sink = DeliverySink()
-    let subscribers: [Subscriber]
+    let subscribers: [BenchFollower]
 
-    init(loops: BenchLoops, room: String, tokens: [String], after: Int, count: Int, wait: Int, plant: PlantedFault?) {
+    /// `after` is the seq every room is at (messages), `feedAfter` the feed position to follow from (feed, stream).
+    init(loops: BenchLoops, kind: FollowerKind = .messages, assignments: [FollowerAssignment], after: Int,
+         feedAfter: Int = 0, wait: Int, plant: PlantedFault?) {
         self.loops = loops
-        var made: [Subscriber] = []
-        for i in 0..<count {
-            made.append(Subscriber(connection: loops.connection(i), room: room, token: tokens[i % tokens.count],
-                                   after: after, wait: wait, sink: sink))
+        var made: [BenchFollower] = []
+        for (i, a) in assignments.enumerated() {
+            let connection = loops.connection(i)
+            switch kind {
+            case .messages:
+                made.append(Subscriber(connection: connection, room: a.room, token: a.token, after: after, wait: wait, sink: sink))
+            case .feed:
+                made.append(FeedFollower(connection: connection, room: a.room, token: a.token, after: after,
+                                         feedAfter: feedAfter, wait: wait, sink: sink))
+            case .stream:
+                made.append(FeedStreamFollower(loop: connection.loop, address: loops.address, host: loops.host, room: a.room,
+                                               token: a.token, after: after, feedAfter: feedAfter, sink: sink))
+            }
         }
         made.first?.plant = plant
         subscribers = made
-        loops.startStaggered(subscribers, loopOf: { $0 }) { $0.poll() }
+        loops.startStaggered(subscribers, loopOf: { $0 }) { $0.start() }
+    }
+
+    convenience init(loops: BenchLoops, room: String, tokens: [String], after: Int, count: Int, wait: Int, plant: PlantedFault?) {
+        self.init(loops: loops, assignments: (0..<count).map { FollowerAssignment(room: room, token: tokens[$0 % tokens.count]) },
+                  after: after, wait: wait, plant: plant)
     }
 
     var count: Int { subscribers.count }
@@ -63,7 +102,7 @@ final class LocalShard: SubscriberShard {
             subscriber.stop()
             result.delays += subscriber.delays
             result.errors.merge(subscriber.errors, uniquingKeysWith: +)
-            let faults = subscriber.verifier.finish(expectedLast: expectedLast)
+            let faults = subscriber.faults(expectedLast: expectedLast)
             result.faultCount += faults.count
             for fault in faults {
                 if case .missing(let from, let to) = fault { result.missingPairs += to - from + 1 }

@@ -29,7 +29,7 @@ enum PlantedFault: String {
 
 /// One long-polling reader. After each answer it asks again from the highest seq it holds (API.md: a reader that
 /// has seen seq N has seen every message up to N).
-final class Subscriber {
+final class Subscriber: BenchFollower {
     let connection: ClientConnection
     let room: String
     let headers: [(String, String)]
@@ -52,6 +52,10 @@ final class Subscriber {
         self.sink = sink
         verifier = DeliveryVerifier(after: after)
     }
+
+    func start() { poll() }
+
+    func faults(expectedLast: Int) -> [DeliveryFault] { verifier.finish(expectedLast: expectedLast) }
 
     func poll() {
         guard !stopped else { return }

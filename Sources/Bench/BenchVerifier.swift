@@ -10,6 +10,7 @@ enum DeliveryFault: Equatable, CustomStringConvertible, Codable {
     case wrongMessage(seq: Int, expected: String, found: String)   // history has another message at that seq
     case extraMessage(seq: Int)              // history holds a message no 201 accounts for (e.g. a retried post stored twice)
     case badPage(query: String, got: String) // a history page that is not the contiguous run the query names
+    case feedOrder(pos: Int, after: Int)     // a feed event at or below a position already delivered
 
     var description: String {
         switch self {
@@ -21,6 +22,7 @@ enum DeliveryFault: Equatable, CustomStringConvertible, Codable {
         case .wrongMessage(let s, let e, let f): return "history: seq \(s) is \(f), the 201 said \(e)"
         case .extraMessage(let s): return "history: seq \(s) was stored but no post was answered with it"
         case .badPage(let q, let g): return "history page \(q) answered seqs \(g)"
+        case .feedOrder(let p, let a): return "feed: event at pos \(p) arrived after pos \(a)"
         }
     }
 }

@@ -14,9 +14,19 @@ enum BenchWorker {
         do {
             let setup = try BenchSetup(url: options.server)
             let loops = try BenchLoops(count: options.loops, address: setup.address, host: setup.hostHeader)
-            let shard = LocalShard(loops: loops, room: options.workerRoom, tokens: options.workerTokens,
+            let shard: LocalShard
+            if let path = options.followersFile {
+                let assignments = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                    let parts = line.split(separator: " ")
+                    return FollowerAssignment(room: String(parts[0]), token: String(parts.count > 1 ? parts[1] : ""))
+                }
+                shard = LocalShard(loops: loops, kind: options.kind, assignments: assignments, after: options.workerAfter,
+                                   feedAfter: options.feedAfter, wait: options.wait, plant: options.plant)
+            } else {
+                shard = LocalShard(loops: loops, room: options.workerRoom, tokens: options.workerTokens,
                                    after: options.workerAfter, count: options.subscribers, wait: options.wait,
                                    plant: options.plant)
+            }
             let stopLine = Mutex<Int?>(nil)
             Thread.detachNewThread {
                 let line = readLine() ?? "stop 0"

@@ -10,26 +10,41 @@ extension ChatService {
 
     /// Waits for the caller's events after `after`: calls `onReady` once, on any thread, with the first non-empty
     /// page (at once if there is one). Returns a ticket to cancel with, or nil when it already answered.
-    /// A parked follower costs no thread and no store read until a commit concerns it (`FeedWaiterRegistry`).
+    /// A parked follower costs no thread and no store read until a commit concerns it (`FeedWaiterRegistry`), and a
+    /// re-poll from the `next` just handed out is decided from memory (parked, or answered from the latest commits).
     public func waitForEvents(user: User, after: Int64, limit: Int, onReady: @escaping Completion<FeedPage>) -> WaitTicket? {
-        let box = TicketBox()
-        let ticket = feedWaiters.register(user: Validation.usernameKey(user.username), seen: after, limit: max(1, limit),
-                                          onWake: { [weak self] in
-            guard let self, let ticket = box.ticket else { return }
-            self.readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
+        let limit = max(1, limit)
+        let registration = feedWaiters.register(user: Validation.usernameKey(user.username), after: after, limit: limit,
+                                                onWake: { [weak self] ticket in
+            self?.readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
         }, onReady: { page in onReady(.success(page)) })
-        box.ticket = ticket
-        readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
-        return feedWaiters.seen(ticket) == nil ? nil : ticket
+        switch registration {
+        case .parked(let ticket):
+            return ticket
+        case .ready(let page):
+            onReady(.success(page))
+            return nil
+        case .unknown(let ticket):
+            readFeed(ticket, user: user, after: after, limit: limit, onReady: onReady)
+            return feedWaiters.seen(ticket) == nil ? nil : ticket
+        }
     }
 
     /// Register first, then read: a commit landing in between either is in this read or hands the follower back.
     private func readFeed(_ ticket: WaitTicket, user: User, after: Int64, limit: Int, onReady: @escaping Completion<FeedPage>) {
-        store.feed(username: user.username, after: after, limit: max(1, limit)) { [feedWaiters] result in
+        store.feed(username: user.username, after: after, limit: limit) { [feedWaiters] result in
             switch result {
             case .success(let page) where page.events.isEmpty:
-                feedWaiters.arm(ticket, rooms: page.rooms, next: page.next)
-            case .success, .failure:
+                switch feedWaiters.arm(ticket, rooms: page.rooms, next: page.next) {
+                case .answer(let follower, let ready): follower.onReady(ready)
+                case .armed, .gone, .pending: break
+                }
+            case .success(let page):
+                if !page.hasMore {
+                    feedWaiters.learn(user: Validation.usernameKey(user.username), rooms: page.rooms, asOf: page.next)
+                }
+                if feedWaiters.remove(ticket) != nil { onReady(result) }
+            case .failure:
                 if feedWaiters.remove(ticket) != nil { onReady(result) }
             }
         }
@@ -59,18 +74,10 @@ extension ChatService {
     func feedAdvanced(newest: Int64, events: [FeedEvent]?) {
         for wake in feedWaiters.advance(newest: newest, events: events) {
             switch wake {
-            case .read(let follower): follower.onWake()
+            case .read(let follower): follower.onWake(follower.ticket)
             case .answer(let follower, let page): follower.onReady(page)
             }
         }
     }
 }
 
-/// Lets the wake closure name the ticket it was registered under (set right after registering, before any read).
-private final class TicketBox: @unchecked Sendable {
-    private let lock = Mutex<WaitTicket?>(nil)
-    var ticket: WaitTicket? {
-        get { lock.withLock { $0 } }
-        set { lock.withLock { $0 = newValue } }
-    }
-}

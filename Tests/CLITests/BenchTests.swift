@@ -119,7 +119,7 @@ final class BenchTests: XCTestCase {
 }
 
 /// The `konnect` binary next to the test bundle (Linux: the bundle URL is its directory), run to completion.
-private struct BenchRun {
+struct BenchRun {
     var status: Int32
     var stdout: String
     var stderr: String
@@ -155,7 +155,7 @@ private struct BenchRun {
 }
 
 /// `konnect serve --port 0 --db <tmp>` for one test; its port comes from the `konnect listening on …` line.
-private final class BenchServer {
+final class BenchServer {
     let process = Process()
     let directory: URL
     let logPath: URL

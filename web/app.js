@@ -362,6 +362,10 @@
     $('auth-form').addEventListener('submit', submitAuth);
     $('net-retry').addEventListener('click', () => { K.waker.wake(); if (session) session.reconnected(); });
     $('logout').addEventListener('click', logout);
+    K.notify.setup($('notify-toggle'), (text) => {
+      if (session && text) session.flash(text);
+      else $('composer-error').hidden = true;
+    });
     watchForSleep();
     if (api.signedIn) startSession();
     else showAuth('');

@@ -4,7 +4,10 @@ window.Konnect = window.Konnect || {};
 
 (function (K) {
   const $ = (id) => document.getElementById(id);
-  const ROOMS_REFRESH_MS = 10000;  // the room list (rooms others add you to, new direct messages) is polled
+  // The feed's `joined`/`left` events keep the list of the user's own rooms current; this slow refresh only
+  // finds public rooms others created (no event reaches a non-member).
+  const ROOMS_REFRESH_MS = 60000;
+  const ACTIVITY_FETCHES = 50;      // at most this many direct rooms asked for their newest message per refresh
   const ROOM_PAGES = 10;            // at most this many pages of GET /rooms (1,000 rooms each) per refresh
   const ROOM_ERRORS = {
     room_exists: 'That room already exists.',
@@ -26,6 +29,10 @@ window.Konnect = window.Konnect || {};
       this.sent = new Map();  // client_id → item: stored by the server, not yet delivered by the feed
       this.seenKey = `konnect.seen.${api.username}`;
       this.draftsKey = `konnect.drafts.${api.username}`;
+      this.activityKey = `konnect.activity.${api.username}`;
+      // Direct room → [seq, time of its newest message as ms]: the order of the direct chats across reloads.
+      try { this.activity = JSON.parse(K.storage.read(this.activityKey) || '{}'); } catch (_) { this.activity = {}; }
+      if (!this.activity || typeof this.activity !== 'object') this.activity = {};
       try { this.drafts = JSON.parse(K.storage.read(this.draftsKey) || '{}'); } catch (_) { this.drafts = {}; }
       if (!this.drafts || typeof this.drafts !== 'object') this.drafts = {};
       try { this.seen = JSON.parse(K.storage.read(this.seenKey) || '{}'); } catch (_) { this.seen = {}; }
@@ -41,7 +48,12 @@ window.Konnect = window.Konnect || {};
         prepend: (state, older) => this.view.prepend(state, older),
         loading: (state) => this.view.updateNote(state),
         failed: (state, error) => this.roomFailed(state, error),
+        events: (list) => this.feedEvents(list),
+        follows: (name) => this.follows(name),
       });
+      this.onVisibility = () => {
+        if (!document.hidden && this.feed.current) this.markSeen(this.feed.current);
+      };
       this.outbox = new K.Outbox(api, {
         changed: () => this.showPending(),
         sent: (item, message) => this.delivered(item, message),
@@ -52,15 +64,19 @@ window.Konnect = window.Konnect || {};
     start() {
       this.showRoomName();
       this.loadDraft();
+      this.feed.start();  // the feed's position first, then the room's history (Feed.runRoom waits for it)
       this.feed.open(this.room);
       this.outbox.pump();
       this.refreshRooms();
+      document.addEventListener('visibilitychange', this.onVisibility);
       this.timer = setInterval(() => this.refreshRooms(), ROOMS_REFRESH_MS);
       this.api.me().catch(() => {});  // a revoked token shows at once (401 → login) rather than on the next poll
     }
 
     stop(forget) {
       clearInterval(this.timer);
+      document.removeEventListener('visibilitychange', this.onVisibility);
+      this.stopped = true;
       if (forget) K.storage.remove(this.draftsKey);  // log out: nothing typed stays on this device
       else this.saveDraft($('text').value);
       this.feed.stop();
@@ -140,8 +156,134 @@ window.Konnect = window.Konnect || {};
         this.view.scrollToBottom();
       }
       this.showPending();
+      // A room the feed does not carry (a public room the user only looks at) counts here while the tab is hidden.
+      const room = this.rooms.find((r) => r.name === state.name);
+      if (room && document.hidden && !this.follows(state.name)) {
+        room.unread = (room.unread || 0) + fresh.filter((m) => !this.isMe(m.user)).length;
+        room.last_seq = Math.max(room.last_seq, state.lastSeq);
+        this.updateTitle();
+      }
       this.markSeen(state);
-      this.title.count(fresh.filter((m) => m.user !== this.api.username).length);
+    }
+
+    isMe(user) { return String(user).toLowerCase() === this.api.username.toLowerCase(); }
+
+    /** Whether the feed carries `name`: rooms the user is a member of (a public room only once joined). */
+    follows(name) {
+      const room = this.rooms.find((r) => r.name === name);
+      return !room || room.visibility !== 'public' || room.joined !== false;
+    }
+
+    /** A page of the feed's events, in pos order (API.md "The feed"). */
+    feedEvents(events) {
+      for (const event of events) {
+        if (event.type === 'message' && event.message) this.feedMessage(event.message);
+        else if (event.type === 'joined' && event.room_info) this.joinedRoom(event.room_info);
+        else if (event.type === 'left') this.leftRoom(event.room);
+      }
+      this.renderRooms();
+      this.updateTitle();
+    }
+
+    /**
+     * A new message in one of the user's rooms: the room's unread count (not for one's own messages, nor for the
+     * open room while the tab is visible), its activity (the order of direct chats) and, for a direct message to
+     * a hidden tab, a notification.
+     */
+    feedMessage(m) {
+      const room = this.rooms.find((r) => r.name === m.room);
+      if (!room || m.seq <= room.last_seq) return;  // not listed yet: the list's last_seq counts it
+      room.last_seq = m.seq;
+      if (room.visibility === 'direct') this.noteActivity(room, m.seq, m.created_at);
+      const viewing = m.room === this.room && !document.hidden;
+      if (this.isMe(m.user)) {
+        // Written here or elsewhere: nothing before it is unread, so it is seen too (right after a reload as well).
+        if (!room.unread && !viewing) this.setSeen(m.room, m.seq);
+        return;
+      }
+      if (viewing) return;  // the room loop shows it and marks it seen
+      room.unread = (room.unread || 0) + 1;
+      if (room.visibility === 'direct' && document.hidden) {
+        K.notify.show(m, () => { if (!this.stopped) { window.focus(); this.open(m.room); } });
+      }
+    }
+
+    /** The user became a member (created, joined, was added, a first direct message): the room is listed. */
+    joinedRoom(info) {
+      const name = info.name;
+      const old = this.rooms.find((r) => r.name === name);
+      if (old) {
+        const was = this.follows(name);
+        Object.assign(old, { visibility: info.visibility, owner: info.owner, joined: true });
+        if (!was) { old.last_seq = Math.max(old.last_seq, info.last_seq); this.feed.refollow(name); }
+      } else {
+        const room = { ...info, joined: true };
+        if (!(name in this.seen)) this.setSeen(name, room.visibility === 'public' ? room.last_seq : 0);
+        room.unread = name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[name] || 0));
+        if (room.visibility === 'direct') room.activity = this.knownActivity(room);
+        this.rooms.push(room);
+        this.rooms.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        if (room.visibility === 'direct') this.fetchActivity([room]);
+        if (name === this.room) { this.showRoomName(); this.feed.refollow(name); }
+      }
+      if (this.members && this.members.name === name) this.showMembers();
+    }
+
+    /**
+     * The user stopped being a member. A private or direct room leaves the list (when open: the page says why and
+     * moves to #general, and nothing more of it is shown); a public room stays readable, only its events stop.
+     */
+    leftRoom(name) {
+      const room = this.rooms.find((r) => r.name === name);
+      if (room && room.visibility === 'public') {
+        room.joined = false;
+        room.unread = 0;
+        this.feed.refollow(name);
+        if (this.members && this.members.name === name) this.showMembers();
+        return;
+      }
+      this.dropRoom(name, true);
+    }
+
+    setSeen(name, seq) {
+      this.seen[name] = Math.max(this.seen[name] || 0, seq);
+      K.storage.write(this.seenKey, JSON.stringify(this.seen));
+    }
+
+    /** The title counts what is unread in every room: "(3) Konnect" (the open room's only while hidden). */
+    updateTitle() {
+      let total = 0;
+      for (const room of this.rooms) if (room.name !== this.room || document.hidden) total += room.unread || 0;
+      this.title.set(total);
+    }
+
+    knownActivity(room) {
+      const known = this.activity[room.name];
+      return known ? known[1] : Date.parse(room.created_at) || 0;
+    }
+
+    noteActivity(room, seq, createdAt) {
+      const at = Date.parse(createdAt) || Date.now();
+      room.activity = Math.max(room.activity || 0, at);
+      this.activity[room.name] = [seq, room.activity];
+      K.storage.write(this.activityKey, JSON.stringify(this.activity));
+    }
+
+    /** The newest message's time of direct rooms that moved since this device last saw them, one at a time. */
+    async fetchActivity(rooms) {
+      const stale = rooms.filter((r) => r.last_seq > 0 && !(this.activity[r.name] && this.activity[r.name][0] >= r.last_seq))
+        .slice(0, ACTIVITY_FETCHES);
+      for (const room of stale) {
+        try {
+          const page = await this.api.history(room.name, 0, 1);
+          const newest = page.messages[page.messages.length - 1];
+          if (newest && !this.stopped) this.noteActivity(room, newest.seq, newest.created_at);
+        } catch (error) {
+          if (!(error instanceof K.ApiError)) throw error;
+          return;  // asked again on the next refresh
+        }
+      }
+      if (stale.length && !this.stopped) this.renderRooms();
     }
 
     delivered(item, message) {
@@ -209,12 +351,14 @@ window.Konnect = window.Konnect || {};
       this.flashTimer = setTimeout(() => { note.hidden = true; }, 6000);
     }
 
+    /** The open room is seen (only while the tab is visible): its badge and its part of the title go. */
     markSeen(state) {
-      if (!state.loaded) return;
-      this.seen[state.name] = Math.max(this.seen[state.name] || 0, state.lastSeq);
-      K.storage.write(this.seenKey, JSON.stringify(this.seen));
+      if (!state.loaded || document.hidden || state !== this.feed.current) return;
+      this.setSeen(state.name, state.lastSeq);
       const room = this.rooms.find((r) => r.name === state.name);
-      if (room) { room.last_seq = Math.max(room.last_seq, state.lastSeq); this.renderRooms(); }
+      if (room) { room.last_seq = Math.max(room.last_seq, state.lastSeq); room.unread = 0; }
+      this.renderRooms();
+      this.updateTitle();
     }
 
     /** The whole room list (paged by `after`), then the sidebar; a room that left the list is checked and dropped. */
@@ -233,17 +377,36 @@ window.Konnect = window.Konnect || {};
         return;
       }
       if (generation !== this.roomsGeneration) return;  // a newer refresh started meanwhile: it decides
-      const previous = new Set(this.rooms.map((r) => r.name));
+      const previous = new Map(this.rooms.map((r) => [r.name, r]));
+      const followedBefore = this.follows(this.room);
       this.rooms = rooms;
       for (const room of this.rooms) {
-        if (room.name in this.seen) continue;
-        const added = this.seenBefore && this.roomsLoaded && room.visibility !== 'public' && !previous.has(room.name);
-        this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
+        const old = previous.get(room.name);
+        if (!(room.name in this.seen)) {
+          const added = this.seenBefore && this.roomsLoaded && room.visibility !== 'public' && !old;
+          this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
+        }
+        if (room.visibility === 'direct') room.activity = Math.max(old ? old.activity || 0 : 0, this.knownActivity(room));
+        if (!old) {
+          room.unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
+        } else if (this.follows(room.name) && old.visibility === room.visibility) {
+          // The feed counts the rooms it carries: a newer last_seq here is on its way there (counted once, then).
+          room.unread = old.unread || 0;
+          room.last_seq = old.last_seq;
+        } else {
+          const moved = room.name === this.room && !document.hidden ? 0 : Math.max(0, room.last_seq - old.last_seq);
+          room.unread = (old.unread || 0) + moved;
+          room.last_seq = Math.max(room.last_seq, old.last_seq);
+        }
       }
+      K.storage.write(this.seenKey, JSON.stringify(this.seen));
+      if (this.follows(this.room) !== followedBefore) this.feed.refollow(this.room);
+      this.fetchActivity(this.rooms.filter((r) => r.visibility === 'direct'));
       this.roomsLoaded = true;
       this.seenBefore = true;
       this.showRoomName();
       this.renderRooms();
+      this.updateTitle();
       if (this.members) this.showMembers();
       // The open room is missing: it may have been created after this list was read, so ask about it alone.
       const open = this.room;
@@ -259,8 +422,9 @@ window.Konnect = window.Konnect || {};
 
     renderRooms() {
       const rooms = this.rooms.filter((r) => r.visibility !== 'direct');
+      // Direct chats by latest activity, newest first (as chat apps list them); rooms by name.
       const direct = this.rooms.filter((r) => r.visibility === 'direct')
-        .sort((a, b) => this.label(a.name).localeCompare(this.label(b.name)));
+        .sort((a, b) => (b.activity || 0) - (a.activity || 0) || this.label(a.name).localeCompare(this.label(b.name)));
       const dms = direct.map((room) => this.roomItem(room, $('dms')));
       if (!dms.length) {
         const li = $('dms').querySelector('.rooms-empty') || document.createElement('li');
@@ -270,6 +434,7 @@ window.Konnect = window.Konnect || {};
       }
       update($('rooms'), rooms.map((room) => this.roomItem(room, $('rooms'))));
       update($('dms'), dms);
+      this.updateTitle();
     }
 
     /** A room's list item; the one already shown is updated in place, so a focused button keeps the focus. */
@@ -305,7 +470,7 @@ window.Konnect = window.Konnect || {};
         kind.textContent = ' (private)';
         button.append(kind);
       }
-      const unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
+      const unread = room.name === this.room ? 0 : room.unread || 0;
       if (unread) {
         const badge = document.createElement('span');
         badge.className = 'badge';
@@ -351,10 +516,11 @@ window.Konnect = window.Konnect || {};
         return false;
       }
       if (!this.rooms.some((r) => r.name === room.name)) {
-        const info = { ...room };
+        const info = { ...room, unread: 0 };
         delete info.members;
+        info.activity = this.knownActivity(info);
         this.rooms.push(info);
-        this.seen[room.name] = room.last_seq;
+        this.setSeen(room.name, room.last_seq);
       }
       this.open(room.name);
       this.refreshRooms();

@@ -80,6 +80,9 @@ def scenario(server, alice, bob, step, shots):
     token = alice.js("return localStorage.getItem('konnect.token')")
     Api(server, token).call("POST", "/rooms", {"name": ROOM}, expect=(201,))
     alice.open_room(ROOM)
+    # A public room someone else created reaches bob's list on its next refresh (every 60 s: the feed carries only
+    # rooms he is a member of) or a reload; he reads it without joining (its own long-poll while open).
+    bob.driver.refresh()
     bob.open_room(ROOM)
     bob.js(WATCH_JS)
 

@@ -147,6 +147,12 @@ window.Konnect = window.Konnect || {};
       return true;
     }
 
+    /** Queues a message with files (`attached` from Attachments.take()); the text may be empty. */
+    sendWithFiles(raw, attached) {
+      this.outbox.add(this.room, raw.replace(/\s+$/u, ''), attached);
+      this.saveDraft('');
+    }
+
     appended(state, fresh) {
       // The pending copy leaves in the same task the stored message arrives: a message is never shown twice.
       this.view.append(state, fresh);

@@ -107,7 +107,7 @@ def _one_feed(server, erin, frank, step):
     assert all(r[0].startswith("/events?") for r in idle), f"requests while idle: {[r[0] for r in idle]}"
     events = [r[0] for r in every if r[0].startswith("/events")]
     assert "after=" not in events[0], f"the first /events takes the position (no after): {events[0]}"
-    step(f"{len(erin.listed('rooms'))} rooms, idle {IDLE_S} s: one outstanding request ({outstanding[0][0]}), "
+    step(f"{len(erin.listed('rooms'))} rooms listed (5 hers), idle {IDLE_S} s: one outstanding request ({outstanding[0][0]}), "
          f"no /messages?wait=; since load: {[r[0].split('?')[0] for r in every]}")
 
 

@@ -177,6 +177,35 @@ def scenario(server, alice, bob, step, shots):
     assert not alice.visible("#uploads")
     step("a file dropped on the conversation is uploaded and listed (removable before sending)")
 
+    # 4c. offline (issue 15): a file and its caption are queued like a text message; the upload waits for the
+    # network, then the message is posted once.
+    offline_file = os.path.join(os.path.dirname(path), "offline.txt")
+    with open(offline_file, "wb") as f:
+        f.write(b"written on a train\n")
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    alice.driver.execute_cdp_cmd("Network.enable", {})
+    alice.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": True})
+    before = len(Api(server, token).history(ROOM))
+    try:
+        alice.el("#file-input").send_keys(offline_file)
+        wait_for(lambda: "waiting for connection" in alice.el("#uploads .upload-status").text, 10, "the upload waiting")
+        alice.el("#text").send_keys("written offline, with a file")
+        alice.el("#send").click()
+        wait_for(lambda: alice.pending() == ["written offline, with a file"], 3, "the queued message shown as pending")
+        assert not alice.visible("#uploads") and alice.el("#text").get_attribute("value") == "", "composer not freed"
+        pending = alice.el("#pending").text
+        assert "offline.txt" in pending and "uploading files…" in pending, pending
+        time.sleep(1.5)
+        assert len(Api(server, token).history(ROOM)) == before, "posted while offline?"
+    finally:
+        alice.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": False})
+    wait_for(lambda: (last_message(bob) or {}).get("chips") == [["offline.txt", "19 B"]], 30, "bob gets the queued file")
+    assert last_message(bob)["text"] == "written offline, with a file"
+    wait_for(lambda: alice.pending() == [] and alice.shown("written offline, with a file"), 10, "alice's queue empty")
+    stored = [m for m in Api(server, token).history(ROOM) if m["text"] == "written offline, with a file"]
+    assert len(stored) == 1 and [f["name"] for f in stored[0]["files"]] == ["offline.txt"], stored
+    step("offline, a message with a file is queued (pending, 'uploading files…'); back online it is posted once")
+
     # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
     big = os.path.join(os.path.dirname(path), "too-big.bin")
     with open(big, "wb") as f:

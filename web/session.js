@@ -182,11 +182,11 @@ window.Konnect = window.Konnect || {};
 
     /** A page of the feed's events, in pos order (API.md "The feed"). */
     feedEvents(events) {
-      for (const event of events) {
+      events.forEach((event, i) => {
         if (event.type === 'message' && event.message) this.feedMessage(event.message);
-        else if (event.type === 'joined' && event.room_info) this.joinedRoom(event.room_info);
+        else if (event.type === 'joined' && event.room_info) this.joinedRoom(event.room_info, events.slice(i + 1));
         else if (event.type === 'left') this.leftRoom(event.room);
-      }
+      });
       this.renderRooms();
       this.updateTitle();
     }
@@ -214,16 +214,22 @@ window.Konnect = window.Konnect || {};
       }
     }
 
-    /** The user became a member (created, joined, was added, a first direct message): the room is listed. */
-    joinedRoom(info) {
+    /**
+     * The user became a member (created, joined, was added, a first direct message): the room is listed. `later`:
+     * the events after it in the same page. Its `last_seq` is the room's as the page was read, so it already
+     * counts the messages that follow in the page: those are counted (and notified) one by one instead.
+     */
+    joinedRoom(info, later) {
       const name = info.name;
+      const first = later.find((e) => e.type === 'message' && e.room === name && e.message);
+      const base = first ? Math.min(info.last_seq, first.message.seq - 1) : info.last_seq;
       const old = this.rooms.find((r) => r.name === name);
       if (old) {
         const was = this.follows(name);
         Object.assign(old, { visibility: info.visibility, owner: info.owner, joined: true });
-        if (!was) { old.last_seq = Math.max(old.last_seq, info.last_seq); this.feed.refollow(name); }
+        if (!was) { old.last_seq = Math.max(old.last_seq, base); this.feed.refollow(name); }
       } else {
-        const room = { ...info, joined: true };
+        const room = { ...info, last_seq: base, joined: true };
         if (!(name in this.seen)) this.setSeen(name, room.visibility === 'public' ? room.last_seq : 0);
         room.unread = name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[name] || 0));
         if (room.visibility === 'direct') room.activity = this.knownActivity(room);

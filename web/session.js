@@ -399,16 +399,17 @@ window.Konnect = window.Konnect || {};
           this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
         }
         if (room.visibility === 'direct') room.activity = Math.max(old ? old.activity || 0 : 0, this.knownActivity(room));
-        if (!old) {
-          room.unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
-        } else if (this.follows(room.name) && old.visibility === room.visibility) {
-          // The feed counts the rooms it carries: a newer last_seq here is on its way there (counted once, then).
+        // Unread counts are the feed's, so only for rooms it carries (a public room the user has not joined has
+        // none, but while it is open in a hidden tab: appended()).
+        if (!this.follows(room.name)) {
+          room.unread = old && room.name === this.room ? old.unread || 0 : 0;
+          if (old) room.last_seq = Math.max(room.last_seq, old.last_seq);
+        } else if (old && old.visibility === room.visibility && old.joined !== false) {
+          // A newer last_seq here is on its way in the feed: counted there, once.
           room.unread = old.unread || 0;
           room.last_seq = old.last_seq;
         } else {
-          const moved = room.name === this.room && !document.hidden ? 0 : Math.max(0, room.last_seq - old.last_seq);
-          room.unread = (old.unread || 0) + moved;
-          room.last_seq = Math.max(room.last_seq, old.last_seq);
+          room.unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
         }
       }
       K.storage.write(this.seenKey, JSON.stringify(this.seen));

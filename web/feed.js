@@ -150,6 +150,7 @@ window.Konnect = window.Konnect || {};
             if (generation !== this.feedGeneration) return;
             this.position = page.next;
             this.readyResolve();
+            if (this.current) this.touch(this.current.name);  // a position taken again: the open room looks itself
           } else {
             const page = await this.api.events(this.position, WAIT_S, EVENTS_LIMIT, signal);
             if (generation !== this.feedGeneration) return;

@@ -206,6 +206,33 @@ def scenario(server, alice, bob, step, shots):
     assert len(stored) == 1 and [f["name"] for f in stored[0]["files"]] == ["offline.txt"], stored
     step("offline, a message with a file is queued (pending, 'uploading files…'); back online it is posted once")
 
+    # 4d. across a reload: once its files are stored, a queued message keeps their ids in the outbox (localStorage)
+    # and is posted after the reload. Here POST /messages cannot get through (CDP blocks /messages) until then.
+    kept_file = os.path.join(os.path.dirname(path), "kept.txt")
+    with open(kept_file, "wb") as f:
+        f.write(b"kept across a reload\n")
+    alice.el("#file-input").send_keys(kept_file)
+    wait_for(lambda: alice.js("return !!document.querySelector('#uploads .upload.done')"), 15, "kept.txt stored")
+    alice.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/messages*"]})
+    try:
+        alice.el("#text").send_keys("queued with a stored file")
+        alice.el("#send").click()
+        outbox = lambda: alice.js("return JSON.parse(localStorage.getItem('konnect.outbox.alice') || '[]')")  # noqa: E731
+        wait_for(lambda: [(i["text"], len(i.get("files") or []), i.get("fileNames")) for i in outbox()]
+                 == [("queued with a stored file", 1, ["kept.txt"])], 10, "the message and its file id in the outbox")
+        alice.driver.refresh()
+        wait_for(lambda: alice.visible("#composer"), 10, "alice's page after the reload")
+        wait_for(lambda: alice.pending() == ["queued with a stored file"] and "kept.txt" in alice.el("#pending").text,
+                 10, "the queued message still pending after the reload")
+    finally:
+        alice.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    wait_for(lambda: (last_message(bob) or {}).get("chips") == [["kept.txt", "21 B"]], 45, "bob gets the kept file")
+    stored = [m for m in Api(server, token).history(ROOM) if m["text"] == "queued with a stored file"]
+    assert len(stored) == 1 and [f["name"] for f in stored[0]["files"]] == ["kept.txt"], stored
+    wait_for(lambda: alice.pending() == [], 10, "alice's outbox empty")
+    alice.open_room(ROOM)
+    step("a queued message whose file is stored survives a reload in the outbox (with the file id) and is posted once")
+
     # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
     big = os.path.join(os.path.dirname(path), "too-big.bin")
     with open(big, "wb") as f:

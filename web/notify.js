@@ -54,7 +54,7 @@ window.Konnect = window.Konnect || {};
 
   /** Shows a direct message (the caller checked: someone else's, the tab hidden); a click focuses and opens it. */
   function show(message, opened) {
-    if (!enabled()) return null;
+    if (!enabled()) { render(); return null; }  // the permission may have been withdrawn: the bell shows it
     let note;
     try {
       note = new Notification(message.user, { body: body(message), tag: message.room, icon: 'icon.svg' });

@@ -264,9 +264,16 @@ window.Konnect = window.Konnect || {};
 
     /** The title counts what is unread in every room: "(3) Konnect" (the open room's only while hidden). */
     updateTitle() {
-      let total = 0;
-      for (const room of this.rooms) if (room.name !== this.room || document.hidden) total += room.unread || 0;
+      let total = 0, elsewhere = 0;
+      for (const room of this.rooms) {
+        if (room.name !== this.room) elsewhere += room.unread || 0;
+        if (room.name !== this.room || document.hidden) total += room.unread || 0;
+      }
       this.title.set(total);
+      // On a phone the list is in the drawer: its button carries a dot and says how many are unread elsewhere.
+      const menu = $('menu');
+      menu.classList.toggle('has-unread', elsewhere > 0);
+      menu.setAttribute('aria-label', elsewhere ? `Show rooms (${elsewhere} unread)` : 'Show rooms');
     }
 
     knownActivity(room) {

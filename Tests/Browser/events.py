@@ -1,9 +1,10 @@
 """Issue 10 in the browser: one `/events` feed for all rooms, unread badges and title, direct-message notifications,
 rooms that appear and disappear without a reload, and a server restart mid-follow that loses and doubles nothing."""
+import os
 import time
 from urllib.parse import quote
 
-from harness import Api, wait_for
+from harness import REPO, Api, wait_for
 from page import Page
 
 ROOMS = ["ev-1", "ev-2", "ev-3", "ev-4"]  # private: the feed carries them, no one else's sidebar shows them
@@ -60,6 +61,14 @@ RECORD_JS = """
   }
 })();
 """
+
+SHOTS = os.path.join(REPO, "artifacts", "screenshots")
+
+
+def events_shot(name):
+    os.makedirs(SHOTS, exist_ok=True)
+    return os.path.join(SHOTS, name)
+
 
 NOTES_JS = "return (window.__notes || []).map(n => [n.title, n.body, n.tag, n.hidden])"
 
@@ -146,6 +155,12 @@ def _badges(erin, frank, step):
     assert badge(erin, "ev-4") is None, f"own message counted: {badge(erin, 'ev-4')}"
     assert erin.driver.title == "(3) Konnect", erin.driver.title
     assert badge(erin, "general") is None
+    erin.viewport(360, 740, True)  # on a phone the list is in the drawer: its button has a dot and says how many
+    menu = erin.js("const m = document.getElementById('menu'); return [m.classList.contains('has-unread'),"
+                   " m.getAttribute('aria-label'), getComputedStyle(m, '::after').content]")
+    erin.driver.save_screenshot(events_shot("menu-unread-phone.png"))
+    erin.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert menu == [True, "Show rooms (3 unread)", '""'], menu
     waits = [r[0] for r in requests(erin, t0) if not r[0].startswith("/events")]
     assert not waits, f"messages in closed rooms made other requests: {waits}"
     step("messages in rooms not open: badges 2 and 1, none for her own, title '(3) Konnect', only /events asked")

@@ -7,6 +7,7 @@ window.Konnect = window.Konnect || {};
   const WAIT_S = 30;   // long-poll hold; the server answers sooner when an event arrives
   const PAGE = 50;
   const EVENTS_LIMIT = 100;
+  const KEPT_ROOMS = 20;  // rooms left recently keep their messages: reopened at once, then brought up to date
   // The server's feed sends message events with `"files":[]` even when the message carries files (seen on
   // 906914c: POST /messages with a file, then GET /events?after=0). Until that is fixed the open room takes its
   // messages from `GET /messages?after=` when the feed says the room moved (one short request, no long-poll);
@@ -26,7 +27,7 @@ window.Konnect = window.Konnect || {};
     wake() { for (const done of [...this.waiters]) done(); },
   };
 
-  /** What the client holds of the open room: messages in ascending seq, each seq at most once. */
+  /** What the client holds of a room (the open one, or one kept): messages in ascending seq, each seq at most once. */
   class RoomState {
     constructor(name) {
       this.name = name;
@@ -35,6 +36,7 @@ window.Konnect = window.Konnect || {};
       this.hasOlder = false;  // history continues before messages[0]
       this.loadingOlder = false;
       this.dirty = false;     // the feed said this room has messages above lastSeq (or may have)
+      this.reopened = false;  // kept from an earlier visit: a long way behind, it is read afresh instead
     }
     get lastSeq() { return this.messages.length ? this.messages[this.messages.length - 1].seq : 0; }
     get firstSeq() { return this.messages.length ? this.messages[0].seq : 0; }
@@ -66,6 +68,7 @@ window.Konnect = window.Konnect || {};
       // events(list): the feed's events, in pos order; follows(name): whether the feed carries the room.
       this.handlers = handlers;
       this.current = null;
+      this.kept = new Map();      // name → RoomState of rooms opened before, most recent last
       this.position = null;       // the feed's `next`; null until taken
       this.feedGeneration = 0;
       this.roomGeneration = 0;
@@ -88,7 +91,19 @@ window.Konnect = window.Konnect || {};
     }
 
     open(name) {
-      const state = new RoomState(name);
+      if (this.current) {
+        this.kept.delete(this.current.name);
+        if (this.current.loaded) this.kept.set(this.current.name, this.current);
+        while (this.kept.size > KEPT_ROOMS) this.kept.delete(this.kept.keys().next().value);
+      }
+      let state = this.kept.get(name);
+      this.kept.delete(name);
+      if (state) {
+        state.dirty = true;  // what came while it was not open is read with after=lastSeq
+        state.reopened = true;
+      } else {
+        state = new RoomState(name);
+      }
       this.current = state;
       this.handlers.reset(state);
       this.restartRoom();
@@ -126,6 +141,7 @@ window.Konnect = window.Konnect || {};
 
     /** Forgets a room the user can no longer read (removed, left): nothing more of it is shown. */
     forget(name) {
+      this.kept.delete(name);
       if (this.current && this.current.name === name) {
         this.roomGeneration++;
         if (this.roomController) this.roomController.abort();
@@ -140,6 +156,7 @@ window.Konnect = window.Konnect || {};
       for (const c of [this.feedController, this.roomController]) if (c) c.abort();
       if (this.kick) this.kick();
       this.current = null;
+      this.kept.clear();
     }
 
     async runFeed(generation, signal) {
@@ -215,6 +232,14 @@ window.Konnect = window.Konnect || {};
     async catchUp(state, wait, signal, live) {
       const page = await this.api.poll(state.name, state.lastSeq, wait, signal);
       if (!live()) return true;
+      const reopened = state.reopened;
+      state.reopened = false;
+      if (reopened && page.has_more) {  // more than a page behind: the newest page instead, as on a first visit
+        state.loaded = false;
+        state.messages = [];
+        this.handlers.reset(state);
+        return true;
+      }
       const fresh = page.messages.filter((m) => m.seq > state.lastSeq);
       for (const m of fresh) state.messages.push(m);
       if (fresh.length) this.handlers.append(state, fresh);

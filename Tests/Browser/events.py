@@ -178,6 +178,34 @@ def _badges(erin, frank, step):
                for u in asked), asked
     step(f"opening ev-2 clears its badge and the title ((1) Konnect), seen kept; a new message comes by {asked}")
 
+    # Back to a room opened before: shown at once from what the page kept, then brought up to date with after=.
+    erin.open_room("general")
+    frank.post("ev-2", "while she was away 1")
+    frank.post("ev-2", "while she was away 2")
+    wait_for(lambda: badge(erin, "ev-2") == "2", 5, "ev-2's badge")
+    t0 = erin.js("return performance.now()")
+    erin.open_room("ev-2")
+    wait_for(lambda: erin.shown("while she was away 2"), 5, "the messages that came meanwhile")
+    stored = [(m["seq"], m["text"]) for m in frank.history("ev-2")]
+    assert erin.messages() == stored, f"erin shows {erin.messages()}, the room is {stored}"
+    asked = [r[0] for r in requests(erin, t0) if r[0].startswith("/messages")]
+    assert asked == ["/messages?room=ev-2&after=3&limit=200"], asked
+    # Far behind (more than a page came meanwhile): the newest page, as on a first visit.
+    erin.open_room("general")
+    for i in range(205):
+        frank.post("ev-2", f"flood {i}")
+    wait_for(lambda: badge(erin, "ev-2") == "99+", 10, "ev-2's badge at 99+")
+    t0 = erin.js("return performance.now()")
+    erin.open_room("ev-2")
+    wait_for(lambda: erin.shown("flood 204"), 5, "the newest message")
+    shown = erin.messages()
+    assert [seq for seq, _ in shown] == list(range(210 - len(shown) + 1, 210 + 1)) and len(shown) == 50, shown[:3]
+    asked = [r[0].split("&limit")[0] for r in requests(erin, t0) if r[0].startswith("/messages")]
+    assert asked == ["/messages?room=ev-2&after=5", "/messages?room=ev-2"], asked
+    erin.open_room("general")
+    step(f"a room opened before shows at once and reads only what came meanwhile (after=3); "
+         f"205 behind, it reads the newest page instead ({asked})")
+
 
 def _notifications(server, erin, frank, gina, step, shots):
     origin = server.url

@@ -1,4 +1,5 @@
-// Chat session of a signed-in user: the open room, the room list, the live feed, the outbox and the composer.
+// Chat session of a signed-in user: the open room, the room list, the outbox and the composer (the feed's events:
+// session-feed.js; the members panel: session-members.js).
 'use strict';
 window.Konnect = window.Konnect || {};
 
@@ -7,7 +8,6 @@ window.Konnect = window.Konnect || {};
   // The feed's `joined`/`left` events keep the list of the user's own rooms current; this slow refresh only
   // finds public rooms others created (no event reaches a non-member).
   const ROOMS_REFRESH_MS = 60000;
-  const ACTIVITY_FETCHES = 50;      // at most this many direct rooms asked for their newest message per refresh
   const ROOM_PAGES = 10;            // at most this many pages of GET /rooms (1,000 rooms each) per refresh
   const ROOM_ERRORS = {
     room_exists: 'That room already exists.',
@@ -170,139 +170,6 @@ window.Konnect = window.Konnect || {};
         this.updateTitle();
       }
       this.markSeen(state);
-    }
-
-    isMe(user) { return String(user).toLowerCase() === this.api.username.toLowerCase(); }
-
-    /** Whether the feed carries `name`: rooms the user is a member of (a public room only once joined). */
-    follows(name) {
-      const room = this.rooms.find((r) => r.name === name);
-      return !room || room.visibility !== 'public' || room.joined !== false;
-    }
-
-    /** A page of the feed's events, in pos order (API.md "The feed"). */
-    feedEvents(events) {
-      events.forEach((event, i) => {
-        if (event.type === 'message' && event.message) this.feedMessage(event.message);
-        else if (event.type === 'joined' && event.room_info) this.joinedRoom(event.room_info, events.slice(i + 1));
-        else if (event.type === 'left') this.leftRoom(event.room);
-      });
-      this.renderRooms();
-      this.updateTitle();
-    }
-
-    /**
-     * A new message in one of the user's rooms: the room's unread count (not for one's own messages, nor for the
-     * open room while the tab is visible), its activity (the order of direct chats) and, for a direct message to
-     * a hidden tab, a notification.
-     */
-    feedMessage(m) {
-      const room = this.rooms.find((r) => r.name === m.room);
-      if (!room || m.seq <= room.last_seq) return;  // not listed yet: the list's last_seq counts it
-      room.last_seq = m.seq;
-      if (room.visibility === 'direct') this.noteActivity(room, m.seq, m.created_at);
-      const viewing = m.room === this.room && !document.hidden;
-      if (this.isMe(m.user)) {
-        // Written here or elsewhere: nothing before it is unread, so it is seen too (right after a reload as well).
-        if (!room.unread && !viewing) this.setSeen(m.room, m.seq);
-        return;
-      }
-      if (viewing) return;  // the room loop shows it and marks it seen
-      room.unread = (room.unread || 0) + 1;
-      if (room.visibility === 'direct' && document.hidden) {
-        K.notify.show(m, () => { if (!this.stopped) { window.focus(); this.open(m.room); } });
-      }
-    }
-
-    /**
-     * The user became a member (created, joined, was added, a first direct message): the room is listed. `later`:
-     * the events after it in the same page. Its `last_seq` is the room's as the page was read, so it already
-     * counts the messages that follow in the page: those are counted (and notified) one by one instead.
-     */
-    joinedRoom(info, later) {
-      const name = info.name;
-      const first = later.find((e) => e.type === 'message' && e.room === name && e.message);
-      const base = first ? Math.min(info.last_seq, first.message.seq - 1) : info.last_seq;
-      const old = this.rooms.find((r) => r.name === name);
-      if (old) {
-        const was = this.follows(name);
-        Object.assign(old, { visibility: info.visibility, owner: info.owner, joined: true });
-        if (!was) { old.last_seq = Math.max(old.last_seq, base); this.feed.refollow(name); }
-      } else {
-        const room = { ...info, last_seq: base, joined: true };
-        if (!(name in this.seen)) this.setSeen(name, room.visibility === 'public' ? room.last_seq : 0);
-        room.unread = name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[name] || 0));
-        if (room.visibility === 'direct') room.activity = this.knownActivity(room);
-        this.rooms.push(room);
-        this.rooms.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        if (room.visibility === 'direct') this.fetchActivity([room]);
-        if (name === this.room) { this.showRoomName(); this.feed.refollow(name); }
-      }
-      if (this.members && this.members.name === name) this.showMembers();
-    }
-
-    /**
-     * The user stopped being a member. A private or direct room leaves the list (when open: the page says why and
-     * moves to #general, and nothing more of it is shown); a public room stays readable, only its events stop.
-     */
-    leftRoom(name) {
-      const room = this.rooms.find((r) => r.name === name);
-      if (room && room.visibility === 'public') {
-        room.joined = false;
-        room.unread = 0;
-        this.feed.refollow(name);
-        if (this.members && this.members.name === name) this.showMembers();
-        return;
-      }
-      this.dropRoom(name, true);
-    }
-
-    setSeen(name, seq) {
-      this.seen[name] = Math.max(this.seen[name] || 0, seq);
-      K.storage.write(this.seenKey, JSON.stringify(this.seen));
-    }
-
-    /** The title counts what is unread in every room: "(3) Konnect" (the open room's only while hidden). */
-    updateTitle() {
-      let total = 0, elsewhere = 0;
-      for (const room of this.rooms) {
-        if (room.name !== this.room) elsewhere += room.unread || 0;
-        if (room.name !== this.room || document.hidden) total += room.unread || 0;
-      }
-      this.title.set(total);
-      // On a phone the list is in the drawer: its button carries a dot and says how many are unread elsewhere.
-      const menu = $('menu');
-      menu.classList.toggle('has-unread', elsewhere > 0);
-      menu.setAttribute('aria-label', elsewhere ? `Show rooms (${elsewhere} unread)` : 'Show rooms');
-    }
-
-    knownActivity(room) {
-      const known = this.activity[room.name];
-      return known ? known[1] : Date.parse(room.created_at) || 0;
-    }
-
-    noteActivity(room, seq, createdAt) {
-      const at = Date.parse(createdAt) || Date.now();
-      room.activity = Math.max(room.activity || 0, at);
-      this.activity[room.name] = [seq, room.activity];
-      K.storage.write(this.activityKey, JSON.stringify(this.activity));
-    }
-
-    /** The newest message's time of direct rooms that moved since this device last saw them, one at a time. */
-    async fetchActivity(rooms) {
-      const stale = rooms.filter((r) => r.last_seq > 0 && !(this.activity[r.name] && this.activity[r.name][0] >= r.last_seq))
-        .slice(0, ACTIVITY_FETCHES);
-      for (const room of stale) {
-        try {
-          const page = await this.api.history(room.name, 0, 1);
-          const newest = page.messages[page.messages.length - 1];
-          if (newest && !this.stopped) this.noteActivity(room, newest.seq, newest.created_at);
-        } catch (error) {
-          if (!(error instanceof K.ApiError)) throw error;
-          return;  // asked again on the next refresh
-        }
-      }
-      if (stale.length && !this.stopped) this.renderRooms();
     }
 
     delivered(item, message) {
@@ -546,132 +413,6 @@ window.Konnect = window.Konnect || {};
       this.refreshRooms();
       return true;
     }
-
-    // ---- Members panel --------------------------------------------------------------------------------------
-
-    get membersOpen() { return !$('members-panel').hidden; }
-
-    openMembers() {
-      $('members-panel').hidden = false;
-      $('chat').classList.add('members-open');
-      $('members-button').setAttribute('aria-expanded', 'true');
-      $('member-error').textContent = '';
-      this.members = { name: this.room, members: null };  // null: loading
-      this.renderMembers();
-      this.showMembers();
-      $('members-title').focus();
-    }
-
-    closeMembers(restoreFocus) {
-      if (!$('members-panel').hidden && restoreFocus) $('members-button').focus();
-      $('members-panel').hidden = true;
-      $('chat').classList.remove('members-open');
-      $('members-button').setAttribute('aria-expanded', 'false');
-      if (!$('chat').classList.contains('drawer-open')) document.querySelector('.conversation').inert = false;
-      this.members = null;
-    }
-
-    /** Fetches the open room's members (GET /rooms/{name}) and shows them. */
-    async showMembers() {
-      const name = this.room;
-      if (!name) return;
-      if (this.members && this.members.name !== name) {
-        this.members = { name, members: null };
-        $('member-error').textContent = '';
-        this.renderMembers();
-      }
-      try {
-        const data = await this.api.room(name);
-        if (!this.members || this.room !== name) return;
-        this.members = data.room;
-        this.renderMembers();
-      } catch (error) {
-        if (!(error instanceof K.ApiError)) throw error;
-        if (error.code === 'room_not_found' && this.room === name) this.dropRoom(name, true);
-      }
-    }
-
-    renderMembers() {
-      const room = this.members;
-      if (!room) return;
-      const me = this.api.username.toLowerCase();
-      const info = this.rooms.find((r) => r.name === room.name) || room;
-      const kind = K.rooms.isDirect(room.name) ? 'direct' : info.visibility || 'public';
-      const owner = room.owner || info.owner || null;
-      const iOwn = owner !== null && owner.toLowerCase() === me;
-      $('members-title').textContent = `Members of ${this.mention(room.name)}`;
-      const about = {
-        public: 'Public room: everyone can read and post. Members get its news.',
-        private: 'Private room: only its members can see it.',
-        direct: 'Direct messages: only the two of you. Members are fixed.',
-      }[kind] || '';
-      $('members-about').textContent = owner ? `${about} Created by ${owner}.` : about;
-      const items = (room.members || []).map((name) => {
-        const li = document.createElement('li');
-        li.className = 'member';
-        const who = document.createElement('span');
-        who.className = 'member-name';
-        who.textContent = name;
-        li.append(K.render.avatar(name), who);
-        const tags = [];
-        if (name.toLowerCase() === me) tags.push('you');
-        if (owner && name.toLowerCase() === owner.toLowerCase()) tags.push('owner');
-        if (tags.length) {
-          const tag = document.createElement('span');
-          tag.className = 'member-tag';
-          tag.textContent = tags.join(' · ');
-          li.append(tag);
-        }
-        if (kind !== 'direct' && iOwn && name.toLowerCase() !== me) {
-          const remove = document.createElement('button');
-          remove.type = 'button';
-          remove.className = 'ghost remove-member';
-          remove.dataset.member = name;
-          remove.textContent = 'Remove';
-          remove.setAttribute('aria-label', `Remove ${name}`);
-          li.append(remove);
-        }
-        return li;
-      });
-      $('members').replaceChildren(...items);
-      $('member-form').hidden = kind === 'direct';
-      const leave = $('leave');
-      const joined = info.joined !== false && (room.members || []).some((n) => n.toLowerCase() === me);
-      leave.hidden = kind === 'direct';
-      leave.dataset.action = joined || !room.members ? 'leave' : 'join';
-      leave.textContent = leave.dataset.action === 'join' ? `Join ${this.mention(room.name)}` : `Leave ${this.mention(room.name)}`;
-      leave.className = leave.dataset.action === 'join' ? 'secondary leave-button' : 'danger-button leave-button';
-    }
-
-    /** Adds (PUT) or removes (DELETE) a member of the open room; the server's refusal is shown in the panel. */
-    async changeMember(username, add) {
-      const room = this.room;
-      const error = $('member-error');
-      error.textContent = '';
-      if (!username) return false;
-      if (add && !USER_PATTERN.test(username)) { error.textContent = 'A username is 1–32 letters, digits, “_”, “.” or “-”.'; return false; }
-      try {
-        if (add) await this.api.addMember(room, username);
-        else await this.api.removeMember(room, username);
-      } catch (e) {
-        if (!(e instanceof K.ApiError)) throw e;
-        error.textContent = e.code === 'user_not_found' ? `No user is called “${username}”.` : e.message;
-        return false;
-      }
-      const self = username.toLowerCase() === this.api.username.toLowerCase();
-      const info = this.rooms.find((r) => r.name === room);
-      if (self && !add && info && info.visibility !== 'public') {
-        this.closeMembers(false);
-        this.flash(`You left ${this.mention(room)}.`);
-        this.dropRoom(room, false);
-        $('text').focus();
-      } else {
-        if (self && info) info.joined = add;
-        await this.showMembers();
-        this.refreshRooms();
-      }
-      return true;
-    }
   }
 
   /** Makes `list`'s children `items`, in order, moving only what moved (a node taken out of the page loses focus). */
@@ -690,6 +431,13 @@ window.Konnect = window.Konnect || {};
     svg.append(use);
     return svg;
   }
+
+  /** Adds the methods of `part` (a class written in a file of its own: session-*.js) to Session. */
+  Session.extend = (part) => {
+    for (const name of Object.getOwnPropertyNames(part.prototype)) {
+      if (name !== 'constructor') Object.defineProperty(Session.prototype, name, Object.getOwnPropertyDescriptor(part.prototype, name));
+    }
+  };
 
   K.Session = Session;
 })(window.Konnect);

@@ -109,14 +109,29 @@ window.Konnect = window.Konnect || {};
       return this.request('GET', '/messages', { query });
     }
 
-    /** Long-poll: messages after seq `after`, held up to `wait` seconds when there are none yet. */
+    /** Messages after seq `after`; with `wait` > 0 held up to that many seconds when there are none yet. */
     poll(room, after, wait, signal) {
-      const query = { room, after: String(after), wait: String(wait), limit: '200' };
+      const query = { room, after: String(after), limit: '200' };
+      if (wait) query.wait = String(wait);
       return this.request('GET', '/messages', { query, signal, timeoutMs: (wait + 15) * 1000 });
     }
 
-    post(room, text, clientId) {
-      return this.request('POST', '/messages', { body: { room, text, client_id: clientId } });
+    /**
+     * The feed of all the user's rooms (API.md "The feed"): events after position `after` (null: none, and `next`
+     * is now), held up to `wait` seconds when there are none yet.
+     */
+    events(after, wait, limit, signal) {
+      const query = { limit: String(limit) };
+      if (after !== null && after !== undefined) query.after = String(after);
+      if (wait) query.wait = String(wait);
+      return this.request('GET', '/events', { query, signal, timeoutMs: (wait + 15) * 1000 });
+    }
+
+    /** A message; `files` (ids of stored uploads) when it carries files, then `text` may be empty. */
+    post(room, text, clientId, files) {
+      const body = { room, text, client_id: clientId };
+      if (files && files.length) body.files = files;
+      return this.request('POST', '/messages', { body, timeoutMs: files && files.length ? 30000 : 15000 });
     }
   }
 

@@ -59,7 +59,7 @@
       const text = document.createElement('span');
       text.className = 'unsent-text';
       text.dir = 'auto';
-      text.textContent = item.text;
+      text.textContent = [item.text, (item.fileNames || []).map((n) => `📎 ${n}`).join(' ')].filter(Boolean).join(' ');
       li.append(room, text);
       return li;
     }));
@@ -185,7 +185,6 @@
     box.addEventListener('input', () => { if (session) session.saveDraft(box.value); });
     K.files.init(api);
     const attachments = new K.files.Attachments();
-    let posting = false;
     $('composer').addEventListener('submit', async (event) => {
       event.preventDefault();
       if (!session) return;
@@ -194,21 +193,17 @@
         box.focus();
         return;
       }
-      // A message with files: never posted without them. The text stays in the box until the post succeeds.
-      if (posting) return;
-      posting = true;
-      $('composer').classList.add('busy');
-      const text = box.value.replace(/\s+$/u, '');
-      try {
-        await attachments.send(session.room, text);
-        if (box.value.replace(/\s+$/u, '') === text) { box.value = ''; session.saveDraft(''); }
-      } catch (error) {
-        session.flash(`Not sent: ${error.message}`);
-      } finally {
-        posting = false;
-        $('composer').classList.remove('busy');
+      // A message with files: never posted without them. A file the server refused blocks the send (the text stays);
+      // else the message is queued like text (outbox.js): it is posted once its uploads are stored, offline or not.
+      const refused = attachments.refused();
+      if (refused) {
+        session.flash(`Not sent: ${refused.file.name || 'file'}: ${refused.error.message}`);
         box.focus();
+        return;
       }
+      session.sendWithFiles(box.value, attachments.take());
+      box.value = '';
+      box.focus();
     });
     $('attach-button').addEventListener('click', () => $('file-input').click());
     $('file-input').addEventListener('change', () => {
@@ -362,7 +357,15 @@
     $('auth-form').addEventListener('submit', submitAuth);
     $('net-retry').addEventListener('click', () => { K.waker.wake(); if (session) session.reconnected(); });
     $('logout').addEventListener('click', logout);
+    K.notify.setup($('notify-toggle'), (text) => {
+      if (session && text) session.flash(text);
+      else $('composer-error').hidden = true;
+    });
     watchForSleep();
+    // A message whose files are still uploading lives only in this page: ask before it goes (outbox.js).
+    addEventListener('beforeunload', (event) => {
+      if (session && session.outbox.uploading()) { event.preventDefault(); event.returnValue = ''; }
+    });
     if (api.signedIn) startSession();
     else showAuth('');
   }

@@ -189,8 +189,10 @@ window.Konnect = window.Konnect || {};
   };
 
   /**
-   * The files waiting in the composer: each uploads as soon as it is added (with its progress shown); Send posts
-   * the message once all are stored. A failed upload says the server's detail and blocks the send until removed.
+   * The files waiting in the composer: each uploads as soon as it is added (with its progress shown). An upload
+   * that fails for want of a network (or a 5xx/429) waits and tries again as retry.js says; one the server refuses
+   * (413…) says the server's detail and blocks the send until removed. Send hands the files to the outbox (take()),
+   * which posts the message once every upload is stored (issue 15: a message with files written offline is queued).
    */
   class Attachments {
     constructor() {
@@ -204,17 +206,38 @@ window.Konnect = window.Konnect || {};
       for (const file of fileList) {
         const item = { file, stored: null, error: null };
         item.node = this.row(item);
-        item.done = upload(file, (fraction) => { item.progress.value = fraction; })
-          .then((stored) => { item.stored = stored; item.node.classList.add('done'); item.status.textContent = 'ready'; })
-          .catch((error) => {
-            item.error = error;
-            item.node.classList.add('failed');
-            item.status.textContent = `failed: ${error.message}`;
-          });
+        item.done = this.store(item);
         this.items.push(item);
         this.list.append(item.node);
       }
       this.list.hidden = this.items.length === 0;
+    }
+
+    /** Uploads one file, again after each transient failure (never faster than retry.js allows). */
+    async store(item) {
+      const backoff = new K.retry.Backoff();
+      for (;;) {
+        try {
+          item.stored = await upload(item.file, (fraction) => { item.progress.value = fraction; });
+          item.node.classList.remove('waiting');
+          item.node.classList.add('done');
+          item.status.textContent = 'ready';
+          return;
+        } catch (error) {
+          if (!(error instanceof K.ApiError)) throw error;
+          if (!error.transient || error.status === 401 || item.dropped) {
+            item.error = error;
+            item.node.classList.remove('waiting');
+            item.node.classList.add('failed');
+            item.status.textContent = `failed: ${error.message}`;
+            return;
+          }
+          item.node.classList.add('waiting');
+          item.status.textContent = error.status === 0 ? 'waiting for connection…' : 'retrying…';
+          item.progress.value = 0;
+          await K.waker.sleep(backoff.next(error.retryAfter));
+        }
+      }
     }
 
     row(item) {
@@ -243,6 +266,7 @@ window.Konnect = window.Konnect || {};
     }
 
     remove(item) {
+      item.dropped = true;  // a retrying upload stops
       this.items = this.items.filter((i) => i !== item);
       item.node.remove();
       this.list.hidden = this.items.length === 0;
@@ -255,18 +279,24 @@ window.Konnect = window.Konnect || {};
       this.list.hidden = true;
     }
 
-    /** Waits for the uploads, then posts the text with their ids. Throws (nothing posted) when one failed. */
-    async send(room, text) {
+    /** The first file the server refused (the send is refused with its detail), or null. */
+    refused() { return this.items.find((item) => item.error) || null; }
+
+    /**
+     * Hands the files over to a message and empties the list: their names, and a promise of their ids once every
+     * upload is stored (rejected with the detail when the server refuses one). Uploads go on while offline.
+     */
+    take() {
       const items = this.items.slice();
-      await Promise.all(items.map((item) => item.done));
-      const failed = items.find((item) => item.error);
-      if (failed) throw new K.ApiError(failed.error.status, failed.error.code,
-        `${failed.file.name || 'file'}: ${failed.error.message}`);
-      const files = items.map((item) => item.stored.id);
-      const body = { room, text, files, client_id: K.newClientId() };
-      const data = await api.request('POST', '/messages', { body, timeoutMs: 30000 });
-      if (this.items.length === items.length && items.every((item, i) => this.items[i] === item)) this.clear();
-      return data;
+      this.clear();
+      const ids = Promise.all(items.map((item) => item.done)).then(() => {
+        const failed = items.find((item) => item.error);
+        if (failed) throw new K.ApiError(failed.error.status, failed.error.code,
+          `${failed.file.name || 'file'}: ${failed.error.message}`);
+        return items.map((item) => item.stored.id);
+      });
+      ids.catch(() => {});  // the outbox reports it
+      return { ids, names: items.map((item) => item.file.name || 'file') };
     }
   }
 

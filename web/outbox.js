@@ -6,7 +6,9 @@ window.Konnect = window.Konnect || {};
   /**
    * Sends in typing order, one at a time. A retry reuses the item's client_id, so a message whose first
    * attempt did reach the server (the answer was lost) is stored once (API.md: idempotent POST /messages).
-   * Items survive a reload in localStorage, per user.
+   * Items survive a reload in localStorage, per user. A message with files waits for its uploads (retried while
+   * offline by files.js) and is then posted with their ids; until they are stored it lives only in this page
+   * (a File cannot go to localStorage): the page asks before a reload (uploading()), after it the ids are kept.
    */
   class Outbox {
     constructor(api, handlers) {
@@ -31,14 +33,17 @@ window.Konnect = window.Konnect || {};
     }
 
     save() {
-      const plain = this.items.map(({ clientId, room, text, createdAt }) => ({ clientId, room, text, createdAt }));
+      const plain = this.items.filter((item) => !item.uploads)
+        .map(({ clientId, room, text, createdAt, files, fileNames }) => ({ clientId, room, text, createdAt, files, fileNames }));
       if (plain.length) K.storage.write(this.key, JSON.stringify(plain));
       else K.storage.remove(this.key);
     }
 
-    add(room, text) {
+    /** Queues a message; `attached` ({ids, names} from Attachments.take()) when it carries files. */
+    add(room, text, attached) {
       const item = { clientId: K.newClientId(), room, text, createdAt: new Date().toISOString(),
         state: this.waiting || 'sending' };
+      if (attached) { item.uploads = attached.ids; item.fileNames = attached.names; item.state = 'uploading'; }
       this.items.push(item);
       this.save();
       this.handlers.changed();
@@ -47,6 +52,9 @@ window.Konnect = window.Konnect || {};
     }
 
     forRoom(room) { return this.items.filter((item) => item.room === room); }
+
+    /** Whether a message waits for uploads that a reload would lose. */
+    uploading() { return this.items.some((item) => item.uploads); }
 
     /** Ends this session's sending; `forget` also drops unsent text (explicit log out). */
     stop(forget) {
@@ -61,7 +69,17 @@ window.Konnect = window.Konnect || {};
         while (this.items.length && !this.stopped) {
           const item = this.items[0];
           try {
-            const data = await this.api.post(item.room, item.text, item.clientId);
+            if (item.uploads) {
+              item.state = 'uploading';
+              this.handlers.changed();
+              item.files = await item.uploads;  // rejects with the server's detail when it refused a file
+              delete item.uploads;
+              item.state = this.waiting || 'sending';
+              this.save();
+              this.handlers.changed();
+              if (this.stopped) return;
+            }
+            const data = await this.api.post(item.room, item.text, item.clientId, item.files);
             this.backoff.reset();
             this.waiting = null;
             this.remove(item);

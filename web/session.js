@@ -1,10 +1,13 @@
-// Chat session of a signed-in user: the open room, the room list, the live feed, the outbox and the composer.
+// Chat session of a signed-in user: the open room, the room list, the outbox and the composer (the feed's events:
+// session-feed.js; the members panel: session-members.js).
 'use strict';
 window.Konnect = window.Konnect || {};
 
 (function (K) {
   const $ = (id) => document.getElementById(id);
-  const ROOMS_REFRESH_MS = 10000;  // the room list (rooms others add you to, new direct messages) is polled
+  // The feed's `joined`/`left` events keep the list of the user's own rooms current; this slow refresh only
+  // finds public rooms others created (no event reaches a non-member).
+  const ROOMS_REFRESH_MS = 60000;
   const ROOM_PAGES = 10;            // at most this many pages of GET /rooms (1,000 rooms each) per refresh
   const ROOM_ERRORS = {
     room_exists: 'That room already exists.',
@@ -26,6 +29,10 @@ window.Konnect = window.Konnect || {};
       this.sent = new Map();  // client_id → item: stored by the server, not yet delivered by the feed
       this.seenKey = `konnect.seen.${api.username}`;
       this.draftsKey = `konnect.drafts.${api.username}`;
+      this.activityKey = `konnect.activity.${api.username}`;
+      // Direct room → [seq, time of its newest message as ms]: the order of the direct chats across reloads.
+      try { this.activity = JSON.parse(K.storage.read(this.activityKey) || '{}'); } catch (_) { this.activity = {}; }
+      if (!this.activity || typeof this.activity !== 'object') this.activity = {};
       try { this.drafts = JSON.parse(K.storage.read(this.draftsKey) || '{}'); } catch (_) { this.drafts = {}; }
       if (!this.drafts || typeof this.drafts !== 'object') this.drafts = {};
       try { this.seen = JSON.parse(K.storage.read(this.seenKey) || '{}'); } catch (_) { this.seen = {}; }
@@ -41,7 +48,12 @@ window.Konnect = window.Konnect || {};
         prepend: (state, older) => this.view.prepend(state, older),
         loading: (state) => this.view.updateNote(state),
         failed: (state, error) => this.roomFailed(state, error),
+        events: (list) => this.feedEvents(list),
+        follows: (name) => this.follows(name),
       });
+      this.onVisibility = () => {
+        if (!document.hidden && this.feed.current) this.markSeen(this.feed.current);
+      };
       this.outbox = new K.Outbox(api, {
         changed: () => this.showPending(),
         sent: (item, message) => this.delivered(item, message),
@@ -52,15 +64,19 @@ window.Konnect = window.Konnect || {};
     start() {
       this.showRoomName();
       this.loadDraft();
+      this.feed.start();  // the feed's position first, then the room's history (Feed.runRoom waits for it)
       this.feed.open(this.room);
       this.outbox.pump();
       this.refreshRooms();
+      document.addEventListener('visibilitychange', this.onVisibility);
       this.timer = setInterval(() => this.refreshRooms(), ROOMS_REFRESH_MS);
       this.api.me().catch(() => {});  // a revoked token shows at once (401 → login) rather than on the next poll
     }
 
     stop(forget) {
       clearInterval(this.timer);
+      document.removeEventListener('visibilitychange', this.onVisibility);
+      this.stopped = true;
       if (forget) K.storage.remove(this.draftsKey);  // log out: nothing typed stays on this device
       else this.saveDraft($('text').value);
       this.feed.stop();
@@ -131,6 +147,12 @@ window.Konnect = window.Konnect || {};
       return true;
     }
 
+    /** Queues a message with files (`attached` from Attachments.take()); the text may be empty. */
+    sendWithFiles(raw, attached) {
+      this.outbox.add(this.room, raw.replace(/\s+$/u, ''), attached);
+      this.saveDraft('');
+    }
+
     appended(state, fresh) {
       // The pending copy leaves in the same task the stored message arrives: a message is never shown twice.
       this.view.append(state, fresh);
@@ -140,8 +162,14 @@ window.Konnect = window.Konnect || {};
         this.view.scrollToBottom();
       }
       this.showPending();
+      // A room the feed does not carry (a public room the user only looks at) counts here while the tab is hidden.
+      const room = this.rooms.find((r) => r.name === state.name);
+      if (room && document.hidden && !this.follows(state.name)) {
+        room.unread = (room.unread || 0) + fresh.filter((m) => !this.isMe(m.user)).length;
+        room.last_seq = Math.max(room.last_seq, state.lastSeq);
+        this.updateTitle();
+      }
       this.markSeen(state);
-      this.title.count(fresh.filter((m) => m.user !== this.api.username).length);
     }
 
     delivered(item, message) {
@@ -209,12 +237,14 @@ window.Konnect = window.Konnect || {};
       this.flashTimer = setTimeout(() => { note.hidden = true; }, 6000);
     }
 
+    /** The open room is seen (only while the tab is visible): its badge and its part of the title go. */
     markSeen(state) {
-      if (!state.loaded) return;
-      this.seen[state.name] = Math.max(this.seen[state.name] || 0, state.lastSeq);
-      K.storage.write(this.seenKey, JSON.stringify(this.seen));
+      if (!state.loaded || document.hidden || state !== this.feed.current) return;
+      this.setSeen(state.name, state.lastSeq);
       const room = this.rooms.find((r) => r.name === state.name);
-      if (room) { room.last_seq = Math.max(room.last_seq, state.lastSeq); this.renderRooms(); }
+      if (room) { room.last_seq = Math.max(room.last_seq, state.lastSeq); room.unread = 0; }
+      this.renderRooms();
+      this.updateTitle();
     }
 
     /** The whole room list (paged by `after`), then the sidebar; a room that left the list is checked and dropped. */
@@ -233,17 +263,37 @@ window.Konnect = window.Konnect || {};
         return;
       }
       if (generation !== this.roomsGeneration) return;  // a newer refresh started meanwhile: it decides
-      const previous = new Set(this.rooms.map((r) => r.name));
+      const previous = new Map(this.rooms.map((r) => [r.name, r]));
+      const followedBefore = this.follows(this.room);
       this.rooms = rooms;
       for (const room of this.rooms) {
-        if (room.name in this.seen) continue;
-        const added = this.seenBefore && this.roomsLoaded && room.visibility !== 'public' && !previous.has(room.name);
-        this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
+        const old = previous.get(room.name);
+        if (!(room.name in this.seen)) {
+          const added = this.seenBefore && this.roomsLoaded && room.visibility !== 'public' && !old;
+          this.seen[room.name] = added || (this.seenBefore && room.visibility === 'direct') ? 0 : room.last_seq;
+        }
+        if (room.visibility === 'direct') room.activity = Math.max(old ? old.activity || 0 : 0, this.knownActivity(room));
+        // Unread counts are the feed's, so only for rooms it carries (a public room the user has not joined has
+        // none, but while it is open in a hidden tab: appended()).
+        if (!this.follows(room.name)) {
+          room.unread = old && room.name === this.room ? old.unread || 0 : 0;
+          if (old) room.last_seq = Math.max(room.last_seq, old.last_seq);
+        } else if (old && old.visibility === room.visibility && old.joined !== false) {
+          // A newer last_seq here is on its way in the feed: counted there, once.
+          room.unread = old.unread || 0;
+          room.last_seq = old.last_seq;
+        } else {
+          room.unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
+        }
       }
+      K.storage.write(this.seenKey, JSON.stringify(this.seen));
+      if (this.follows(this.room) !== followedBefore) this.feed.refollow(this.room);
+      this.fetchActivity(this.rooms.filter((r) => r.visibility === 'direct'));
       this.roomsLoaded = true;
       this.seenBefore = true;
       this.showRoomName();
       this.renderRooms();
+      this.updateTitle();
       if (this.members) this.showMembers();
       // The open room is missing: it may have been created after this list was read, so ask about it alone.
       const open = this.room;
@@ -259,8 +309,9 @@ window.Konnect = window.Konnect || {};
 
     renderRooms() {
       const rooms = this.rooms.filter((r) => r.visibility !== 'direct');
+      // Direct chats by latest activity, newest first (as chat apps list them); rooms by name.
       const direct = this.rooms.filter((r) => r.visibility === 'direct')
-        .sort((a, b) => this.label(a.name).localeCompare(this.label(b.name)));
+        .sort((a, b) => (b.activity || 0) - (a.activity || 0) || this.label(a.name).localeCompare(this.label(b.name)));
       const dms = direct.map((room) => this.roomItem(room, $('dms')));
       if (!dms.length) {
         const li = $('dms').querySelector('.rooms-empty') || document.createElement('li');
@@ -270,6 +321,7 @@ window.Konnect = window.Konnect || {};
       }
       update($('rooms'), rooms.map((room) => this.roomItem(room, $('rooms'))));
       update($('dms'), dms);
+      this.updateTitle();
     }
 
     /** A room's list item; the one already shown is updated in place, so a focused button keeps the focus. */
@@ -305,7 +357,7 @@ window.Konnect = window.Konnect || {};
         kind.textContent = ' (private)';
         button.append(kind);
       }
-      const unread = room.name === this.room ? 0 : Math.max(0, room.last_seq - (this.seen[room.name] || 0));
+      const unread = room.name === this.room ? 0 : room.unread || 0;
       if (unread) {
         const badge = document.createElement('span');
         badge.className = 'badge';
@@ -351,139 +403,14 @@ window.Konnect = window.Konnect || {};
         return false;
       }
       if (!this.rooms.some((r) => r.name === room.name)) {
-        const info = { ...room };
+        const info = { ...room, unread: 0 };
         delete info.members;
+        info.activity = this.knownActivity(info);
         this.rooms.push(info);
-        this.seen[room.name] = room.last_seq;
+        this.setSeen(room.name, room.last_seq);
       }
       this.open(room.name);
       this.refreshRooms();
-      return true;
-    }
-
-    // ---- Members panel --------------------------------------------------------------------------------------
-
-    get membersOpen() { return !$('members-panel').hidden; }
-
-    openMembers() {
-      $('members-panel').hidden = false;
-      $('chat').classList.add('members-open');
-      $('members-button').setAttribute('aria-expanded', 'true');
-      $('member-error').textContent = '';
-      this.members = { name: this.room, members: null };  // null: loading
-      this.renderMembers();
-      this.showMembers();
-      $('members-title').focus();
-    }
-
-    closeMembers(restoreFocus) {
-      if (!$('members-panel').hidden && restoreFocus) $('members-button').focus();
-      $('members-panel').hidden = true;
-      $('chat').classList.remove('members-open');
-      $('members-button').setAttribute('aria-expanded', 'false');
-      if (!$('chat').classList.contains('drawer-open')) document.querySelector('.conversation').inert = false;
-      this.members = null;
-    }
-
-    /** Fetches the open room's members (GET /rooms/{name}) and shows them. */
-    async showMembers() {
-      const name = this.room;
-      if (!name) return;
-      if (this.members && this.members.name !== name) {
-        this.members = { name, members: null };
-        $('member-error').textContent = '';
-        this.renderMembers();
-      }
-      try {
-        const data = await this.api.room(name);
-        if (!this.members || this.room !== name) return;
-        this.members = data.room;
-        this.renderMembers();
-      } catch (error) {
-        if (!(error instanceof K.ApiError)) throw error;
-        if (error.code === 'room_not_found' && this.room === name) this.dropRoom(name, true);
-      }
-    }
-
-    renderMembers() {
-      const room = this.members;
-      if (!room) return;
-      const me = this.api.username.toLowerCase();
-      const info = this.rooms.find((r) => r.name === room.name) || room;
-      const kind = K.rooms.isDirect(room.name) ? 'direct' : info.visibility || 'public';
-      const owner = room.owner || info.owner || null;
-      const iOwn = owner !== null && owner.toLowerCase() === me;
-      $('members-title').textContent = `Members of ${this.mention(room.name)}`;
-      const about = {
-        public: 'Public room: everyone can read and post. Members get its news.',
-        private: 'Private room: only its members can see it.',
-        direct: 'Direct messages: only the two of you. Members are fixed.',
-      }[kind] || '';
-      $('members-about').textContent = owner ? `${about} Created by ${owner}.` : about;
-      const items = (room.members || []).map((name) => {
-        const li = document.createElement('li');
-        li.className = 'member';
-        const who = document.createElement('span');
-        who.className = 'member-name';
-        who.textContent = name;
-        li.append(K.render.avatar(name), who);
-        const tags = [];
-        if (name.toLowerCase() === me) tags.push('you');
-        if (owner && name.toLowerCase() === owner.toLowerCase()) tags.push('owner');
-        if (tags.length) {
-          const tag = document.createElement('span');
-          tag.className = 'member-tag';
-          tag.textContent = tags.join(' · ');
-          li.append(tag);
-        }
-        if (kind !== 'direct' && iOwn && name.toLowerCase() !== me) {
-          const remove = document.createElement('button');
-          remove.type = 'button';
-          remove.className = 'ghost remove-member';
-          remove.dataset.member = name;
-          remove.textContent = 'Remove';
-          remove.setAttribute('aria-label', `Remove ${name}`);
-          li.append(remove);
-        }
-        return li;
-      });
-      $('members').replaceChildren(...items);
-      $('member-form').hidden = kind === 'direct';
-      const leave = $('leave');
-      const joined = info.joined !== false && (room.members || []).some((n) => n.toLowerCase() === me);
-      leave.hidden = kind === 'direct';
-      leave.dataset.action = joined || !room.members ? 'leave' : 'join';
-      leave.textContent = leave.dataset.action === 'join' ? `Join ${this.mention(room.name)}` : `Leave ${this.mention(room.name)}`;
-      leave.className = leave.dataset.action === 'join' ? 'secondary leave-button' : 'danger-button leave-button';
-    }
-
-    /** Adds (PUT) or removes (DELETE) a member of the open room; the server's refusal is shown in the panel. */
-    async changeMember(username, add) {
-      const room = this.room;
-      const error = $('member-error');
-      error.textContent = '';
-      if (!username) return false;
-      if (add && !USER_PATTERN.test(username)) { error.textContent = 'A username is 1–32 letters, digits, “_”, “.” or “-”.'; return false; }
-      try {
-        if (add) await this.api.addMember(room, username);
-        else await this.api.removeMember(room, username);
-      } catch (e) {
-        if (!(e instanceof K.ApiError)) throw e;
-        error.textContent = e.code === 'user_not_found' ? `No user is called “${username}”.` : e.message;
-        return false;
-      }
-      const self = username.toLowerCase() === this.api.username.toLowerCase();
-      const info = this.rooms.find((r) => r.name === room);
-      if (self && !add && info && info.visibility !== 'public') {
-        this.closeMembers(false);
-        this.flash(`You left ${this.mention(room)}.`);
-        this.dropRoom(room, false);
-        $('text').focus();
-      } else {
-        if (self && info) info.joined = add;
-        await this.showMembers();
-        this.refreshRooms();
-      }
       return true;
     }
   }
@@ -504,6 +431,13 @@ window.Konnect = window.Konnect || {};
     svg.append(use);
     return svg;
   }
+
+  /** Adds the methods of `part` (a class written in a file of its own: session-*.js) to Session. */
+  Session.extend = (part) => {
+    for (const name of Object.getOwnPropertyNames(part.prototype)) {
+      if (name !== 'constructor') Object.defineProperty(Session.prototype, name, Object.getOwnPropertyDescriptor(part.prototype, name));
+    }
+  };
 
   K.Session = Session;
 })(window.Konnect);

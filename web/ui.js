@@ -95,16 +95,12 @@ window.Konnect = window.Konnect || {};
     });
   }
 
-  /** While the tab is hidden, the title counts messages from others: "(3) Konnect". */
+  /** The title counts unread messages of all rooms, as chat apps do: "(3) Konnect". The session sets it. */
   function unreadTitle() {
-    let unread = 0;
-    const show = () => { document.title = unread ? `(${unread}) Konnect` : 'Konnect'; };
-    document.addEventListener('visibilitychange', () => {
-      if (!document.hidden) { unread = 0; show(); }
-    });
+    const show = (n) => { document.title = n > 0 ? `(${n > 999 ? '999+' : n}) Konnect` : 'Konnect'; };
     return {
-      count(n) { if (document.hidden && n > 0) { unread += n; show(); } },
-      clear() { unread = 0; show(); },
+      set(n) { show(n); },
+      clear() { show(0); },
     };
   }
 

@@ -8,7 +8,8 @@ window.Konnect = window.Konnect || {};
   // A long-open room keeps at most `max` messages in the page: past it, while the reader follows the newest,
   // the oldest go down to `keep` (scrolling back fetches them again). Changeable for the browser test.
   const LIMITS = { max: 3000, keep: 2500 };
-  const STATE_LABELS = { sending: 'sending…', retrying: 'retrying…', offline: 'waiting for connection…', sent: 'sent' };
+  const STATE_LABELS = { sending: 'sending…', retrying: 'retrying…', offline: 'waiting for connection…', sent: 'sent',
+    uploading: 'uploading files…' };
 
   /** The scrollable message list of the open room. Older pages go on top without moving what is on screen. */
   class MessageView {
@@ -144,6 +145,13 @@ window.Konnect = window.Konnect || {};
         const msg = { user: this.me, text: item.text, created_at: item.createdAt, client_id: item.clientId };
         const nodes = K.render.messageNodes(msg, prev, this.me, STATE_LABELS[item.state] || item.state);
         nodes[nodes.length - 1].classList.add('pending', `state-${item.state}`);
+        if (item.fileNames && item.fileNames.length) {  // the files it waits for or carries, by name
+          const names = document.createElement('span');
+          names.className = 'pending-files';
+          names.dir = 'auto';
+          names.textContent = `📎 ${item.fileNames.join(', ')}`;
+          nodes[nodes.length - 1].querySelector('.text').after(names);
+        }
         fragment.append(...nodes);
         prev = msg;
       }

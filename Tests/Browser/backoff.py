@@ -49,21 +49,48 @@ function clock(stopAfter, stop) {
   const delays = [];
   return { delays, sleep(ms) { delays.push(ms); if (delays.length >= stopAfter) stop(); return Promise.resolve(); } };
 }
+const idle = () => new Promise((r) => setTimeout(() => r({ events: [], next: 1, has_more: false }), 20));
 async function feedDelays() {
-  // history: a network failure, a 503 with Retry-After: 7, a network failure, then a success; poll: failures.
+  // The feed loop (GET /events): a network failure, a 503 with Retry-After: 7, a network failure, then the
+  // position is taken; from then on every follow request fails.
+  let calls = 0;
+  const api = {
+    events: async () => { calls++; if (calls === 2) throw busy(); if (calls <= 3 || calls > 4) throw net();
+                          return { events: [], next: 5, has_more: false }; },
+    history: async () => ({ messages: [], has_more: false }),
+    poll: async () => ({ messages: [], has_more: false }),
+  };
+  const noop = () => {};
+  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: noop,
+                                 events: noop, follows: () => true });
+  feed.backoff = new K.retry.Backoff(high);
+  const c = clock(8, () => feed.stop());
+  feed.sleep = c.sleep;
+  feed.start();
+  feed.open('unit-test-room');
+  for (let i = 0; i < 100 && feed.current; i++) await new Promise((r) => setTimeout(r, 5));
+  return c.delays;
+}
+async function roomDelays() {
+  // The room loop of a room the feed does not carry (a public room looked at): history fails as above, then
+  // every long-poll of the room fails. The feed itself answers (nothing new).
   let history = 0;
   const api = {
+    events: idle,
     history: async () => { history++; if (history === 2) throw busy(); if (history <= 3) throw net();
                            return { messages: [], has_more: false }; },
     poll: async () => { throw net(); },
   };
   const noop = () => {};
-  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: noop });
-  feed.backoff = new K.retry.Backoff(high);
+  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: noop,
+                                 events: noop, follows: () => false });
+  feed.roomBackoff = new K.retry.Backoff(high);
   const c = clock(8, () => feed.stop());
   feed.sleep = c.sleep;
+  feed.start();
   feed.open('unit-test-room');
-  for (let i = 0; i < 100 && feed.current; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 200 && feed.current; i++) await new Promise((r) => setTimeout(r, 5));
+  feed.stop();
   return c.delays;
 }
 async function outboxDelays() {
@@ -89,14 +116,16 @@ async function notFound() {
   let polls = 0, posts = 0, failed = 0, rejected = 0;
   const api = {
     username: 'unit-test-' + Math.random().toString(36).slice(2),
-    history: async () => ({ messages: [], has_more: false }),
-    poll: async () => { polls++; throw gone(); },
+    events: idle,
+    history: async () => { polls++; throw gone(); },
     post: async () => { posts++; throw gone(); },
   };
   const noop = () => {};
-  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: () => failed++ });
+  const feed = new K.Feed(api, { reset: noop, append: noop, prepend: noop, loading: noop, failed: () => failed++,
+                                 events: noop, follows: () => true });
   const feedClock = clock(1, () => feed.stop());
   feed.sleep = feedClock.sleep;
+  feed.start();
   feed.open('unit-test-gone');
   const outbox = new K.Outbox(api, { changed: noop, sent: noop, rejected: () => rejected++ });
   const outboxClock = clock(1, () => outbox.stop(true));
@@ -108,7 +137,7 @@ async function notFound() {
   outbox.stop(true);
   return [polls, failed, feedClock.delays.length, posts, rejected, outboxClock.delays.length, left];
 }
-Promise.all([feedDelays(), outboxDelays(), notFound()]).then(done, (e) => done(String(e && e.stack || e)));
+Promise.all([feedDelays(), roomDelays(), outboxDelays(), notFound()]).then(done, (e) => done(String(e && e.stack || e)));
 """
 
 
@@ -119,13 +148,14 @@ def check(page, step):
     page.driver.set_script_timeout(30)
     result = page.driver.execute_async_script(LOOP_UNITS_JS)
     assert isinstance(result, list), f"loop unit test threw: {result}"
-    feed, outbox, gone = result
+    feed, room, outbox, gone = result
     # Feed: failures in 1, 2 (the 503 asks for 7 s: honoured) and 4 s windows; the success resets; polls fail.
     assert feed == [999, 7000, 3999, 999, 1999, 3999, 7999, 15999], f"feed delays {feed}"
+    assert room == [999, 7000, 3999, 999, 1999, 3999, 7999, 15999], f"room loop delays {room}"
     # Outbox: 3 failures, a success resets the backoff for the second message, which then fails on.
     assert outbox == [999, 1999, 3999, 999, 1999, 3999], f"outbox delays {outbox}"
-    step(f"feed and outbox loops with a fake clock ask for {feed} / {outbox} ms (reset after a success)")
-    # [polls, failed reports, feed sleeps, posts, rejections, outbox sleeps, items left]
+    step(f"feed, room and outbox loops with a fake clock ask for {feed} / {room} / {outbox} ms (reset after a success)")
+    # [history reads, failed reports, feed sleeps, posts, rejections, outbox sleeps, items left]
     assert gone == [1, 1, 0, 1, 1, 0, 0], f"a 404 room is retried: {gone}"
     step("a 404 room_not_found stops the feed and drops the outbox item at once: no retry, no sleep")
 

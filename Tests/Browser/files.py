@@ -80,6 +80,9 @@ def scenario(server, alice, bob, step, shots):
     token = alice.js("return localStorage.getItem('konnect.token')")
     Api(server, token).call("POST", "/rooms", {"name": ROOM}, expect=(201,))
     alice.open_room(ROOM)
+    # A public room someone else created reaches bob's list on its next refresh (every 60 s: the feed carries only
+    # rooms he is a member of) or a reload; he reads it without joining (its own long-poll while open).
+    bob.driver.refresh()
     bob.open_room(ROOM)
     bob.js(WATCH_JS)
 
@@ -173,6 +176,62 @@ def scenario(server, alice, bob, step, shots):
     alice.el("#uploads .upload-remove").click()
     assert not alice.visible("#uploads")
     step("a file dropped on the conversation is uploaded and listed (removable before sending)")
+
+    # 4c. offline (issue 15): a file and its caption are queued like a text message; the upload waits for the
+    # network, then the message is posted once.
+    offline_file = os.path.join(os.path.dirname(path), "offline.txt")
+    with open(offline_file, "wb") as f:
+        f.write(b"written on a train\n")
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    alice.driver.execute_cdp_cmd("Network.enable", {})
+    alice.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": True})
+    before = len(Api(server, token).history(ROOM))
+    try:
+        alice.el("#file-input").send_keys(offline_file)
+        wait_for(lambda: "waiting for connection" in alice.el("#uploads .upload-status").text, 10, "the upload waiting")
+        alice.el("#text").send_keys("written offline, with a file")
+        alice.el("#send").click()
+        wait_for(lambda: alice.pending() == ["written offline, with a file"], 3, "the queued message shown as pending")
+        assert not alice.visible("#uploads") and alice.el("#text").get_attribute("value") == "", "composer not freed"
+        pending = alice.el("#pending").text
+        assert "offline.txt" in pending and "uploading files…" in pending, pending
+        time.sleep(1.5)
+        assert len(Api(server, token).history(ROOM)) == before, "posted while offline?"
+    finally:
+        alice.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": False})
+    wait_for(lambda: (last_message(bob) or {}).get("chips") == [["offline.txt", "19 B"]], 30, "bob gets the queued file")
+    assert last_message(bob)["text"] == "written offline, with a file"
+    wait_for(lambda: alice.pending() == [] and alice.shown("written offline, with a file"), 10, "alice's queue empty")
+    stored = [m for m in Api(server, token).history(ROOM) if m["text"] == "written offline, with a file"]
+    assert len(stored) == 1 and [f["name"] for f in stored[0]["files"]] == ["offline.txt"], stored
+    step("offline, a message with a file is queued (pending, 'uploading files…'); back online it is posted once")
+
+    # 4d. across a reload: once its files are stored, a queued message keeps their ids in the outbox (localStorage)
+    # and is posted after the reload. Here POST /messages cannot get through (CDP blocks /messages) until then.
+    kept_file = os.path.join(os.path.dirname(path), "kept.txt")
+    with open(kept_file, "wb") as f:
+        f.write(b"kept across a reload\n")
+    alice.el("#file-input").send_keys(kept_file)
+    wait_for(lambda: alice.js("return !!document.querySelector('#uploads .upload.done')"), 15, "kept.txt stored")
+    alice.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/messages*"]})
+    try:
+        alice.el("#text").send_keys("queued with a stored file")
+        alice.el("#send").click()
+        outbox = lambda: alice.js("return JSON.parse(localStorage.getItem('konnect.outbox.alice') || '[]')")  # noqa: E731
+        wait_for(lambda: [(i["text"], len(i.get("files") or []), i.get("fileNames")) for i in outbox()]
+                 == [("queued with a stored file", 1, ["kept.txt"])], 10, "the message and its file id in the outbox")
+        alice.driver.refresh()
+        wait_for(lambda: alice.visible("#composer"), 10, "alice's page after the reload")
+        wait_for(lambda: alice.pending() == ["queued with a stored file"] and "kept.txt" in alice.el("#pending").text,
+                 10, "the queued message still pending after the reload")
+    finally:
+        alice.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    wait_for(lambda: (last_message(bob) or {}).get("chips") == [["kept.txt", "21 B"]], 45, "bob gets the kept file")
+    stored = [m for m in Api(server, token).history(ROOM) if m["text"] == "queued with a stored file"]
+    assert len(stored) == 1 and [f["name"] for f in stored[0]["files"]] == ["kept.txt"], stored
+    wait_for(lambda: alice.pending() == [], 10, "alice's outbox empty")
+    alice.open_room(ROOM)
+    step("a queued message whose file is stored survives a reload in the outbox (with the file id) and is posted once")
 
     # 5. an upload the server refuses (413 past --max-file-bytes) shows its detail and nothing is posted.
     big = os.path.join(os.path.dirname(path), "too-big.bin")

@@ -92,7 +92,7 @@ def _direct(server, alice, bob, carol, step, shots):
     alice.type_and_send("psst bob, just us")
     wait_for(lambda: alice.shown("psst bob, just us"), 10, "alice's direct message stored")
 
-    # Bob's list is refreshed every 10 s: the new direct room shows up with an unread badge.
+    # The feed brings the new direct room to bob (a `joined` event) with an unread badge.
     wait_for(lambda: (DM, "alice") in bob.listed("dms"), 30, "the direct room in bob's sidebar, named 'alice'")
     badge = bob.js("const b = document.querySelector('#dms button[data-room=\"@alice,bob\"] .badge');"
                    " return b && b.textContent")
@@ -196,7 +196,7 @@ def _private(server, alice, bob, carol, step, shots):
     wait_for(lambda: alice.members() == ["alice"], 10, "bob removed from the list")
     alice.type_and_send("after bob was removed")
     wait_for(lambda: alice.shown("after bob was removed"), 10, "alice's message after the removal")
-    # Bob's held poll answers 404 with that message: his page drops the room and moves to #general.
+    # The feed's `left` event reaches bob: his page drops the room and moves to #general, and shows nothing after.
     wait_for(lambda: bob.open_name() == "general", 40, "bob's page leaves the room he was removed from")
     wait_for(lambda: PRIVATE not in [name for name, _ in bob.listed("rooms")], 5, "the room gone from bob's list")
     assert "not a member of #secret-plans" in bob.el("#composer-error").get_attribute("textContent")

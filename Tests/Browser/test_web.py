@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import REPO, Api, Server, wait_for  # noqa: E402
 from page import Page  # noqa: E402
 import backoff  # noqa: E402
+import events  # noqa: E402
 import files  # noqa: E402
 import polish  # noqa: E402
 import rooms  # noqa: E402
@@ -405,6 +406,8 @@ def main():
         for i in range(1, LONG + 1):
             seeder.post("long", f"long room message {i}")
         step(f"server on {server.url}; seeded {HISTORY} messages into #history and {LONG} into #long")
+        # Issue 10 first, with its own users and browser: it restarts the server, which alice and bob need not see.
+        events.scenario(server, step, lambda page: polish.Shots(page, SCREENSHOTS), PASSWORD)
 
         alice = Page("alice", server.url + "/")
         pages.append(alice)

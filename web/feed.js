@@ -8,11 +8,6 @@ window.Konnect = window.Konnect || {};
   const PAGE = 50;
   const EVENTS_LIMIT = 100;
   const KEPT_ROOMS = 20;  // rooms left recently keep their messages: reopened at once, then brought up to date
-  // The server's feed sends message events with `"files":[]` even when the message carries files (seen on
-  // 906914c: POST /messages with a file, then GET /events?after=0). Until that is fixed the open room takes its
-  // messages from `GET /messages?after=` when the feed says the room moved (one short request, no long-poll);
-  // true would append the event's message as it is.
-  const FEED_CARRIES_FILES = false;
 
   /** Sleeps that end early on wake(): the network came back, the tab became visible, the laptop woke up. */
   const waker = {
@@ -247,8 +242,9 @@ window.Konnect = window.Konnect || {};
     }
 
     /**
-     * The open room's messages in a page of events: taken as they are when they join on (FEED_CARRIES_FILES),
-     * else the room loop is told to read them (and any gap before them) from `GET /messages?after=`.
+     * The open room's messages in a page of events: taken as they are when they join on (a message event is the
+     * whole message, files included), else the room loop is told to read them (and any gap before them) from
+     * `GET /messages?after=`.
      */
     deliver(events) {
       const state = this.current;
@@ -257,7 +253,7 @@ window.Konnect = window.Konnect || {};
       for (const event of events) {
         if (event.type !== 'message' || event.room !== state.name) continue;
         const m = event.message;
-        if (FEED_CARRIES_FILES && state.loaded && !state.dirty && m.seq === state.lastSeq + 1) {
+        if (state.loaded && !state.dirty && m.seq === state.lastSeq + 1) {
           state.messages.push(m);
           fresh.push(m);
         } else if (!state.loaded || m.seq > state.lastSeq) {

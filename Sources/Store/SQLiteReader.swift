@@ -59,7 +59,7 @@ final class SQLiteReader: @unchecked Sendable {
 
     /// Bounds per connection (there are about as many readers as event loops). When one is exceeded that map is
     /// dropped whole: cheap, rare, and no bookkeeping on the hot path.
-    static let maxTokens = 4096
+    static let maxTokens = 16_384                  // ~100 bytes each: 10,000 bots following /events all stay held
     static let maxAccess = 8192
     static let maxPages = 256
     static let maxPageBytes = 4 << 20

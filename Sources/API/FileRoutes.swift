@@ -141,36 +141,3 @@ enum ContentDisposition {
         return "\(kind); filename=\"\(ascii)\"; filename*=UTF-8''\(String(decoding: encoded, as: UTF8.self))"
     }
 }
-
-/// A download's body, read from the store one chunk at a time as the connection sends the previous one (issue 15:
-/// a download never holds the whole file). The engine calls `next` once at a time, so `offset` needs no lock.
-final class FileBodySource: ResponseBodySource, @unchecked Sendable {
-    let chat: ChatService
-    let file: FileInfo
-    let range: Range<Int64>
-    var offset: Int64                    // the first byte not yet handed out
-
-    init(chat: ChatService, file: FileInfo, range: Range<Int64>) {
-        self.chat = chat
-        self.file = file
-        self.range = range
-        self.offset = range.lowerBound
-    }
-
-    var length: Int { Int(range.count) }
-
-    func next(_ completion: @escaping @Sendable ([UInt8]?) -> Void) {
-        let chunk = Int64(FileChunks.size)
-        let end = min(range.upperBound, (offset / chunk + 1) * chunk)   // up to the next chunk boundary
-        let piece = offset..<end
-        offset = end
-        chat.readFile(file, range: piece) { result in
-            switch result {
-            case .success(let bytes): completion(bytes)
-            case .failure(let error):
-                ErrorLog.write("\(error.code): \(error.cause ?? error.detail) (download of \(self.file.id) cut short)")
-                completion(nil)
-            }
-        }
-    }
-}

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import HTTP
 @testable import Store
+import Synchronization
 import XCTest
 
 final class FileRoutesTests: XCTestCase {
@@ -94,6 +95,29 @@ final class FileRoutesTests: XCTestCase {
             XCTAssertEqual(stale.status, 200)
             XCTAssertEqual(try alice.get("/files/\(id)", headers: [("If-None-Match", whole.headers["ETag"]!)]).status, 304)
         }
+    }
+
+    /// A download of several chunks streams with one chunk read ahead: every byte in order, whole and from a
+    /// range that starts and ends inside chunks, with several downloads at once (the read-ahead finishing before
+    /// and after the connection asks for it).
+    func testStreamedDownloadsReadAheadInOrder() throws {
+        let alice = try stack.user("alice")
+        let bytes = Self.randomBinary(1_000_000)                     // 4 chunks of 256 KiB, the last one short
+        let id = try upload(alice, bytes, name: "four.bin")["id"] as! String
+        let failures = Mutex<[String]>([])
+        let (stack, token) = (self.stack!, alice.token)
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            do {
+                let client = stack.client()
+                client.token = token
+                let (lo, hi) = i % 2 == 0 ? (0, bytes.count - 1) : (100_000 + i, 900_000 - i)
+                let r = try client.get("/files/\(id)", headers: i % 2 == 0 ? [] : [("Range", "bytes=\(lo)-\(hi)")])
+                if r.body != Array(bytes[lo...hi]) { failures.withLock { $0.append("download \(i): \(r.status), \(r.body.count) bytes") } }
+            } catch {
+                failures.withLock { $0.append("download \(i): \(error)") }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
     }
 
     func testImagesTruncatedPNGAndNames() throws {

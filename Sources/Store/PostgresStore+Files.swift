@@ -70,7 +70,13 @@ extension PostgresStore {
     }
 
     public func fileChunk(id: String, index: Int, completion: @escaping StoreCompletion<[UInt8]?>) {
-        read(completion) { db in .success(try db.bytes(PGSQL.fileChunk, [.text(id), .int(Int64(index))])) }
+        let key = PostgresChunkCache.Key(file: id, index: index)
+        if let held = chunkCache.chunk(key) { return completion(.success(held)) }
+        read(completion) { [chunkCache] db in
+            let chunk = try db.bytes(PGSQL.fileChunk, [.text(id), .int(Int64(index))])
+            if let chunk { chunkCache.remember(chunk, for: key) }
+            return .success(chunk)
+        }
     }
 
     public func fileRooms(id: String, completion: @escaping StoreCompletion<[String]>) {

@@ -28,6 +28,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let listener: PostgresListener
     let tokens = PostgresTokenCache()
     let accessCache = PostgresAccessCache()
+    let chunkCache = PostgresChunkCache()         // issue 15: file chunks already read (they never change)
     let messageCache = PostgresMessageCache()     // issue 11: messages already read (they never change), by room and seq
     let pageBatch = PostgresPageBatch()           // issue 11: known users' page reads waiting for a reader, run as one
 

@@ -43,4 +43,20 @@ final class PostgresCacheLifetimeTests: XCTestCase {
         XCTAssertNil(cache.access(key), "100 ms after its read started: read again")
         XCTAssertLessThanOrEqual(PostgresAccessCache.lifetimeNs, 90_000_000)
     }
+
+    /// File chunks never change, so they are kept without a lifetime, bounded by bytes: the oldest go first.
+    func testChunkCacheKeepsTheNewestWithinItsBound() {
+        let cache = PostgresChunkCache()
+        let size = 4 << 20                                   // 8 of these fill the 32 MiB bound
+        for i in 0..<10 {
+            cache.remember([UInt8](repeating: UInt8(i), count: size), for: .init(file: "f", index: i))
+        }
+        XCTAssertLessThanOrEqual(cache.heldBytes, PostgresChunkCache.maxBytes)
+        XCTAssertNil(cache.chunk(.init(file: "f", index: 0)), "the oldest went first")
+        XCTAssertNil(cache.chunk(.init(file: "f", index: 1)))
+        XCTAssertEqual(cache.chunk(.init(file: "f", index: 9))?.first, 9)
+        XCTAssertEqual(cache.chunk(.init(file: "f", index: 2))?.count, size)
+        cache.remember([1, 2, 3], for: .init(file: "f", index: 9))   // already held: kept as it was
+        XCTAssertEqual(cache.chunk(.init(file: "f", index: 9))?.count, size)
+    }
 }

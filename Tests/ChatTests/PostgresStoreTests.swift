@@ -256,6 +256,20 @@ final class PostgresStoreTests: XCTestCase {
         }
     }
 
+    /// A chunk once read is served from memory after (files never change): the same bytes, no second read.
+    func testFileChunksAreHeldOnceRead() throws {
+        let store = try PostgresStore(conninfo: server.freshDatabase())
+        let chat = ChatService(store: store, passwordCost: 1)
+        let alice = try contract.register(chat, "alice")
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let file = try value(contract.storeFile(chat, alice, bytes, name: "two.bin"))
+        XCTAssertEqual(store.chunkCache.heldBytes, 0)
+        XCTAssertEqual(try value(contract.readFile(chat, file, 0..<Int64(bytes.count))), bytes)
+        XCTAssertEqual(store.chunkCache.heldBytes, bytes.count, "both chunks held")
+        XCTAssertEqual(try value(contract.readFile(chat, file, 1..<Int64(bytes.count - 1))), Array(bytes[1..<(bytes.count - 1)]))
+        XCTAssertEqual(try value(outcome { store.fileChunk(id: file.id, index: 2, completion: $0) }), nil, "past the end: none")
+    }
+
     // MARK: feed and bots
     func testFeedOrderAndMembership() throws { try contract.feedOrderAndMembership() }
     func testFeedPositionsUnderConcurrency() throws { try contract.feedPositionsUnderConcurrency() }

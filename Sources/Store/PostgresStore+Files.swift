@@ -105,26 +105,13 @@ extension PostgresStore {
     /// `messages.files` for a message's files: a JSON array of [id, name, type, width, height, size, sha256,
     /// uploader, created_at] arrays in position order (`files(_:_:)` reads it back).
     static func filesJSON(_ files: [FileInfo]) -> String {
-        func string(_ s: String) -> String {                 // RFC 8259 §7
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
+        // Foundation's writer, as `files(_:_:)` reads with Foundation's reader: no escaping of our own here.
+        let rows: [[Any]] = files.map { f in
+            [f.id, f.name, f.type.mediaType, f.type.width.map { $0 as Any } ?? NSNull(), f.type.height.map { $0 as Any } ?? NSNull(),
+             f.size, f.sha256, f.uploader, f.createdAt.milliseconds]
         }
-        let items = files.map { f in
-            "[" + [string(f.id), string(f.name), string(f.type.mediaType), f.type.width.map { String($0) } ?? "null",
-                   f.type.height.map { String($0) } ?? "null", String(f.size), string(f.sha256), string(f.uploader),
-                   String(f.createdAt.milliseconds)].joined(separator: ",") + "]"
-        }
-        return "[" + items.joined(separator: ",") + "]"
+        guard let data = try? JSONSerialization.data(withJSONObject: rows) else { return "[]" }   // strings and numbers only
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A message's files from `messages.files` (NULL: none), as `filesJSON` wrote them.

@@ -390,12 +390,12 @@ enum PGSQL {
     /// GET /messages's hot path in one round trip: the token check ($4 hash, $5 now), the token user's access to
     /// the room, and — only when that admits them — the page, one snapshot. Columns 0–2: the token's user and
     /// expiry, NULL when it does not authenticate (then nothing else is read); 3–6: the room's last_seq,
-    /// visibility, owner, and whether the user is a member (NULL: no such room); 7–13: the page as `page`; 14:
+    /// visibility, owner, and whether the user is a member (NULL: no such room); 7–14: the page as `page`; 15:
     /// whether the token's user is a bot.
     private static func authenticatedPage(_ condition: String, _ order: String) -> String {
         """
         SELECT a.username, a.created_at, a.expires_at, r.last_seq, r.visibility, o.username, k.member,
-            m.seq, m.id, m.username, m.text, m.created_at, m.client_id, m.bot, a.bot, m.files
+            m.seq, m.id, m.username, m.text, m.created_at, m.client_id, m.bot, m.files, a.bot
         FROM (SELECT 1) one
         LEFT JOIN (
             SELECT u.id, u.username, u.created_at, t.expires_at, u.bot_owner_id IS NOT NULL AS bot FROM tokens t JOIN users u ON u.id = t.user_id

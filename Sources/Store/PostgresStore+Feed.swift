@@ -36,16 +36,13 @@ extension PostgresStore {
     }
 
     /// An event from `PGSQL.feed`'s columns 3–: pos, type, the room (name, created_at, last_seq, visibility,
-    /// owner), then the message's seq, id, user, text, created_at, client_id, bot (NULL unless a message). The one
+    /// owner), then the message's columns as `message(_:at:room:)` reads them (NULL unless a message). The one
     /// place message events are built.
     static func feedEvent(_ row: PostgresRow, username: String) -> FeedEvent {
         let pos = row.int(3), type = row.text(4), room = row.text(5)
         switch type {
         case "message":
-            let message = Message(id: row.text(11), room: room, seq: row.int(10), user: row.text(12), text: row.text(13),
-                                  createdAt: Timestamp(milliseconds: row.int(14)), clientID: row.optionalText(15),
-                                  bot: row.bool(16), files: files(row, 17))
-            return FeedEvent(pos: pos, room: room, kind: .message(message), user: nil)
+            return FeedEvent(pos: pos, room: room, kind: .message(message(row, at: 10, room: room)), user: nil)
         case "joined":
             let view = RoomView(room: Room(name: room, createdAt: Timestamp(milliseconds: row.int(6)), lastSeq: row.int(7),
                                            visibility: RoomVisibility(rawValue: row.text(8)) ?? .private,

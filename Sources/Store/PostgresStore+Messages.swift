@@ -40,7 +40,7 @@ extension PostgresStore {
             try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1), .bytea(tokenHash), .int(now.milliseconds)]) { row in
                 guard !row.isNull(0) else { return }
                 if user == nil {
-                    user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.bool(14)), row.int(2))
+                    user = (User(username: row.text(0), createdAt: Timestamp(milliseconds: row.int(1)), bot: row.bool(15)), row.int(2))
                 }
                 guard !row.isNull(3) else { return }
                 if access == nil {
@@ -49,9 +49,7 @@ extension PostgresStore {
                                         owner: row.optionalText(5), isMember: row.bool(6))
                 }
                 guard !row.isNull(7) else { return }
-                messages.append(Message(id: row.text(8), room: room, seq: row.int(7), user: row.text(9), text: row.text(10),
-                                        createdAt: Timestamp(milliseconds: row.int(11)), clientID: row.optionalText(12),
-                                        bot: row.bool(13), files: Self.files(row, 15)))
+                messages.append(Self.message(row, at: 7, room: room))
             }
             guard let (found, expiresAt) = user else { return .success(nil) }
             tokens.remember(tokenHash, user: found, expiresAt: expiresAt, ticket: ticket)
@@ -80,9 +78,7 @@ extension PostgresStore {
                                     owner: row.optionalText(2), isMember: row.bool(3))
             }
             guard !row.isNull(4) else { return }
-            messages.append(Message(id: row.text(5), room: room, seq: row.int(4), user: row.text(6),
-                                    text: row.text(7), createdAt: Timestamp(milliseconds: row.int(8)),
-                                    clientID: row.optionalText(9), bot: row.bool(10), files: Self.files(row, 11)))
+            messages.append(Self.message(row, at: 4, room: room))
         }
         return Self.tokenHistory(user: user, access: access, room: room, cursor: cursor, limit: limit,
                                  lastSeq: lastSeq, messages: messages)
@@ -112,14 +108,20 @@ extension PostgresStore {
         try db.query(sql, [.text(room), .int(bound), .int(Int64(limit) + 1)]) { row in
             lastSeq = row.int(0)
             guard !row.isNull(1) else { return }
-            messages.append(Message(id: row.text(2), room: room, seq: row.int(1), user: row.text(3), text: row.text(4),
-                                    createdAt: Timestamp(milliseconds: row.int(5)), clientID: row.optionalText(6),
-                                    bot: row.bool(7), files: files(row, 8)))
+            messages.append(message(row, at: 1, room: room))
         }
         return page(room: room, cursor: cursor, limit: limit, lastSeq: lastSeq, messages: messages)
     }
 
     /// The page from `limit + 1` rows in query order; no `lastSeq`: the room does not exist.
+    /// A message from the columns every statement that reads messages lists in this order, from `column` on:
+    /// seq, id, username, text, created_at, client_id, bot, files.
+    static func message(_ row: PostgresRow, at column: Int32, room: String) -> Message {
+        Message(id: row.text(column + 1), room: room, seq: row.int(column), user: row.text(column + 2),
+                text: row.text(column + 3), createdAt: Timestamp(milliseconds: row.int(column + 4)),
+                clientID: row.optionalText(column + 5), bot: row.bool(column + 6), files: files(row, column + 7))
+    }
+
     static func page(room: String, cursor: HistoryCursor, limit: Int, lastSeq: Int64?,
                      messages rows: [Message]) -> Result<HistoryPage, ChatError> {
         guard let lastSeq else { return .failure(.roomNotFound(room)) }

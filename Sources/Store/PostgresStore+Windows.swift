@@ -89,9 +89,7 @@ extension PostgresStore {
                                                     owner: row.optionalText(4), isMember: row.bool(5)))
             }
             guard !row.isNull(6) else { return }
-            found[i]!.fetched.append(Message(id: row.text(7), room: room, seq: row.int(6), user: row.text(8), text: row.text(9),
-                                             createdAt: Timestamp(milliseconds: row.int(10)), clientID: row.optionalText(11),
-                                             bot: row.bool(12), files: files(row, 13)))
+            found[i]!.fetched.append(message(row, at: 6, room: room))
         }
         var results: [Result<TokenHistory?, ChatError>] = []
         results.reserveCapacity(requests.count)

@@ -20,13 +20,12 @@ final class PostgresListener: @unchecked Sendable {
     private struct State: ~Copyable {
         var handler: RoomAdvancedHandler?
         var known: [String: Int64] = [:]      // newest seq reported per room
-        var feedHandler: FeedAdvancedHandler?
-        var newestPos: Int64 = -1             // the feed's newest position reported; -1: never read
         var stopped = false
         var connected = false
     }
 
     private let state = Mutex(State())
+    let feed = FeedReporter()
     private let conninfo: String
     private let ownPID: @Sendable () -> Int32
     private let tokenRevoked: @Sendable ([UInt8]) -> Void
@@ -50,10 +49,6 @@ final class PostgresListener: @unchecked Sendable {
 
     func setHandler(_ handler: @escaping RoomAdvancedHandler) {
         state.withLock { $0.handler = handler }
-    }
-
-    func setFeedHandler(_ handler: @escaping FeedAdvancedHandler) {
-        state.withLock { $0.feedHandler = handler }
     }
 
     var isConnected: Bool { state.withLock { $0.connected } }
@@ -80,28 +75,6 @@ final class PostgresListener: @unchecked Sendable {
         handler?(advance.room, advance.lastSeq, advance.messages)
     }
 
-    /// From the writer, after COMMIT: the feed events of that transaction (ascending, contiguous positions).
-    func committed(feed: [FeedEvent]) {
-        guard let last = feed.last?.pos else { return }
-        let handler = state.withLock { s -> FeedAdvancedHandler? in
-            s.newestPos = max(s.newestPos, last)
-            return s.feedHandler
-        }
-        handler?(last, feed)
-    }
-
-    /// Another instance's commit (or a re-read after reconnecting, `always`): reports `newest` without events
-    /// when it moved past what was known, or whenever `always` (but not on the very first read, at start).
-    private func reportFeed(_ newest: Int64, always: Bool = false) {
-        let handler = state.withLock { s -> FeedAdvancedHandler? in
-            let first = s.newestPos < 0
-            guard newest > s.newestPos || (always && !first) else { return nil }
-            s.newestPos = max(s.newestPos, newest)
-            return first ? nil : s.feedHandler
-        }
-        handler?(newest, nil)
-    }
-
     /// A connection that LISTENs, after which every room is re-read.
     private func listen() throws -> PostgresConnection {
         let db = try PostgresConnection(conninfo: conninfo, applicationName: "konnect-listener")
@@ -114,7 +87,7 @@ final class PostgresListener: @unchecked Sendable {
         let newest = try db.query(PGSQL.newestPos, []) { $0.int(0) }.first ?? 0
         state.withLock { $0.connected = true }
         report(rows)
-        reportFeed(newest, always: true)
+        feed.observed(newest, always: true)
         return db
     }
 
@@ -169,7 +142,7 @@ final class PostgresListener: @unchecked Sendable {
             rows.append((String(payload[payload.index(after: space)...]), seq))
         }
         report(rows)
-        if let newest { reportFeed(newest) }
+        if let newest { feed.observed(newest) }
         return !db.isBroken
     }
 

@@ -5,7 +5,7 @@ extension PostgresStore {
     /// This process's commits at once with their events; other instances' by NOTIFY konnect_feed; every held feed
     /// re-reads once after the listener reconnects (see `PostgresListener`).
     public func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) {
-        listener.setFeedHandler(handler)
+        listener.feed.setHandler(handler)
     }
 
     /// One statement (`PGSQL.feed`), so one snapshot: the user's events, the newest position and their rooms

@@ -54,7 +54,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         self.listener = listener
         let writer = PostgresWriter(conninfo: conninfo) { advances, feed in
             for advance in advances { listener.committed(advance) }
-            if !feed.isEmpty { listener.committed(feed: feed) }
+            if !feed.isEmpty { listener.feed.committed(feed) }
         }
         self.writer = writer
         fileWriter = PostgresWriter(conninfo: conninfo) { _, _ in }

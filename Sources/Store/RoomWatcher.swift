@@ -12,11 +12,10 @@ final class RoomWatcher: @unchecked Sendable {
     private struct State: ~Copyable {
         var handler: RoomAdvancedHandler?
         var known: [String: Int64] = [:]      // newest seq reported per room
-        var feedHandler: FeedAdvancedHandler?
-        var newestPos: Int64 = -1             // the feed's newest position reported; -1: not read yet
     }
 
     private let state = Mutex(State())
+    let feed = FeedReporter()
     private let reader: SQLiteConnection      // used only on `queue`
     private let queue = DispatchQueue(label: "konnect.sqlite-watcher")
     private var timer: DispatchSourceTimer?
@@ -28,20 +27,6 @@ final class RoomWatcher: @unchecked Sendable {
 
     func setHandler(_ handler: @escaping RoomAdvancedHandler) {
         state.withLock { $0.handler = handler }
-    }
-
-    func setFeedHandler(_ handler: @escaping FeedAdvancedHandler) {
-        state.withLock { $0.feedHandler = handler }
-    }
-
-    /// From the writer, after COMMIT: the feed events of that transaction (ascending pos).
-    func committed(feed: [FeedEvent]) {
-        guard let last = feed.last?.pos else { return }
-        let handler = state.withLock { s -> FeedAdvancedHandler? in
-            s.newestPos = max(s.newestPos, last)
-            return s.feedHandler
-        }
-        handler?(last, feed)
     }
 
     func start() {
@@ -81,13 +66,6 @@ final class RoomWatcher: @unchecked Sendable {
         }
         if let handler { for (room, lastSeq) in moved { handler(room, lastSeq, nil) } }
         // The feed: another process's commit moved the newest position (this process's own were told at once).
-        guard let newest = try? reader.query(SQL.newestPos, [], row: { $0.int(0) }).first else { return }
-        let feedHandler = state.withLock { s -> FeedAdvancedHandler? in
-            guard newest > s.newestPos else { return nil }
-            let first = s.newestPos < 0
-            s.newestPos = newest
-            return first ? nil : s.feedHandler
-        }
-        feedHandler?(newest, nil)
+        if let newest = try? reader.query(SQL.newestPos, [], row: { $0.int(0) }).first { feed.observed(newest) }
     }
 }

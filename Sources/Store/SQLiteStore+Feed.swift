@@ -3,7 +3,7 @@ import Chat
 
 extension SQLiteStore {
     public func onFeedAdvanced(_ handler: @escaping FeedAdvancedHandler) {
-        watcher.setFeedHandler(handler)
+        watcher.feed.setHandler(handler)
     }
 
     /// One read transaction: the user's events, the newest position and their rooms come from one snapshot, so

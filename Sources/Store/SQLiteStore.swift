@@ -24,7 +24,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         self.watcher = watcher
         writer = SQLiteWriter(db: db) { advances, feed in
             for advance in advances { watcher.committed(advance) }
-            if !feed.isEmpty { watcher.committed(feed: feed) }
+            if !feed.isEmpty { watcher.feed.committed(feed) }
         }
         watcher.start()
         purgeTimer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))

@@ -14,15 +14,8 @@ final class RemoteShard: SubscriberShard, @unchecked Sendable {
 
     init(options: BenchOptions, room: String, tokens: [String], after: Int, count: Int, plant: PlantedFault?) throws {
         self.count = count
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var arguments = ["bench", "--worker", "--server", options.server, "--room", room, "--tokens", tokens.joined(separator: ","),
-                         "--after", String(after), "--subscribers", String(count), "--wait", String(options.wait),
-                         "--loops", String(options.loops)]
-        if let plant { arguments += ["--plant-fault", plant.rawValue] }
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        try start()
+        try start(["--room", room, "--tokens", tokens.joined(separator: ","), "--after", String(after),
+                   "--subscribers", String(count)], options, plant)
     }
 
     /// Followers of any kind: their (room, token) pairs go in a file (10,000 tokens do not fit in an argument).
@@ -32,18 +25,18 @@ final class RemoteShard: SubscriberShard, @unchecked Sendable {
         let path = NSTemporaryDirectory() + "konnect-bench-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).followers"
         try assignments.map { "\($0.room) \($0.token)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
         followersFile = path
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var arguments = ["bench", "--worker", "--server", options.server, "--kind", kind.rawValue, "--followers-file", path,
-                         "--after", String(after), "--feed-after", String(feedAfter), "--wait", String(options.wait),
-                         "--loops", String(options.loops)]
-        if let plant { arguments += ["--plant-fault", plant.rawValue] }
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        try start()
+        try start(["--kind", kind.rawValue, "--followers-file", path, "--after", String(after),
+                   "--feed-after", String(feedAfter)], options, plant)
     }
 
-    private func start() throws {
+    /// Runs this executable as `konnect bench --worker` with the options every worker takes, then `arguments`.
+    private func start(_ arguments: [String], _ options: BenchOptions, _ plant: PlantedFault?) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = ["bench", "--worker", "--server", options.server] + arguments
+            + ["--wait", String(options.wait), "--loops", String(options.loops)]
+            + (plant.map { ["--plant-fault", $0.rawValue] } ?? [])
+        process.standardInput = input
+        process.standardOutput = output
         try process.run()
         let handle = output.fileHandleForReading
         Thread.detachNewThread { [self] in readLines(handle) }

@@ -28,16 +28,16 @@ final class FeedEventCache: Sendable {
     func bytes(_ e: FeedEvent, sse: Bool) -> [UInt8] {
         guard case .message(let m) = e.kind else { return Self.framed(e, sse: sse) }
         let key = Key(pos: e.pos, id: m.id, sse: sse)
-        if let hit = entries.withLock({ $0[key] }) {
-            counts.withLock { $0.hits += 1 }
-            return hit
-        }
-        let bytes = Self.framed(e, sse: sse)    // outside the lock; a racing duplicate is harmless
-        entries.withLock { c in
+        // Encoded under the lock: the streams' work queues (one per core) reach the same event at the same moment,
+        // and encoding outside it let each of them encode it (a test caught 3 encodings for 2 forms).
+        let (bytes, hit) = entries.withLock { c -> ([UInt8], Bool) in
+            if let hit = c[key] { return (hit, true) }
+            let bytes = Self.framed(e, sse: sse)
             if c.count >= maxEntries { c.removeAll(keepingCapacity: true) }
             c[key] = bytes
+            return (bytes, false)
         }
-        counts.withLock { $0.misses += 1 }
+        counts.withLock { if hit { $0.hits += 1 } else { $0.misses += 1 } }
         return bytes
     }
 

@@ -57,7 +57,7 @@ public final class FileUpload: @unchecked Sendable {
     /// Takes the next bytes of the file. False (and nothing taken) when they would make it larger than `maxBytes`.
     @discardableResult
     public func append(_ bytes: some Collection<UInt8>) -> Bool {
-        var bytes = Array(bytes)
+        let bytes = Array(bytes)
         let ok = state.withLock { s -> Bool in
             guard !s.done, s.size + Int64(bytes.count) <= Int64(maxBytes) else { return false }
             s.size += Int64(bytes.count)

@@ -101,7 +101,7 @@ final class PostgresMessageCacheTests: XCTestCase {
     func testHeldMessagesNeverReachARemovedMember() throws {
         let conninfo = try server.freshDatabase()
         let storeA = try PostgresStore(conninfo: conninfo, readers: 2), storeB = try PostgresStore(conninfo: conninfo, readers: 2)
-        let a = ChatService(store: storeA, passwordCost: 1), b = ChatService(store: storeB, passwordCost: 1)
+        let a = ChatService(store: storeA, passwordCost: 1)
         let owner = try contract.register(a, "owner"), guest = try contract.register(a, "guest")
         _ = try value(contract.create(a, owner, "vault", "private"))
         _ = try value(contract.add(a, owner, "vault", "guest"))

@@ -38,9 +38,11 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     router.add("PUT", "/rooms/{name}/members/{username}", routes.addMember)
     router.add("DELETE", "/rooms/{name}/members/{username}", routes.removeMember)
 
-    // A multipart post may carry files: its body limit is the file limit plus 64 KiB; other bodies keep
-    // `maxBodyBytes`, refused at head time below (or by the handler when chunked).
-    router.addStreaming("POST", "/messages", bodyLimit: uploadLimit, PostLimiter.limited(limiter, routes.streamedPost))
+    // A multipart post may carry files: it is streamed, up to the file limit plus 64 KiB. Other bodies are buffered
+    // by the engine like any route's (`maxBodyBytes`, the budget for bodies in progress, 408 when they stall).
+    router.addStreaming("POST", "/messages", bodyLimit: uploadLimit, streams: ChatRoutes.streamsPost,
+                        PostLimiter.limited(limiter, routes.streamedPost),
+                        buffered: PostLimiter.limited(limiter, routes.bufferedPost))
     router.add("GET", "/messages", routes.history)
     router.add("GET", "/events", routes.events)
 
@@ -59,16 +61,13 @@ public func makeRouter(chat: ChatService, options: APIOptions) -> Router {
     let needsToken: Set<String> = ["POST /messages", "POST /rooms", "POST /logout", "POST /files", "POST /bots",
                                    "POST /bots/{username}/token"]
     let limited: Set<String> = ["POST /messages", "POST /rooms", "POST /files"]   // wrapped by PostLimiter.limited above
-    let maxBodyBytes = options.maxBodyBytes, maxFileBytes = options.maxFileBytes
+    let maxFileBytes = options.maxFileBytes
     router.headCheck = { route, request in
         let key = route.method + " " + route.pattern
         if let length = request.headers["Content-Length"].flatMap({ Int($0) }) {
-            // Over-large bodies are refused from their head, worded by what the limit is about: a JSON post's 64 KiB,
-            // or the file limit (a raw upload is the file; a multipart body may add 64 KiB of fields and headers).
+            // Over-large uploads are refused from their head, worded by the file limit (a raw upload is the file; a
+            // multipart body may add 64 KiB of fields and headers). The engine refuses other bodies past theirs.
             let multipart = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) != nil
-            if key == "POST /messages" && !multipart && length > maxBodyBytes {
-                return .problem(status: 413, code: "payload_too_large", detail: "request body over \(maxBodyBytes) bytes")
-            }
             if (key == "POST /files" && length > (multipart ? uploadLimit : maxFileBytes))
                 || (key == "POST /messages" && multipart && length > uploadLimit) {
                 return APIResponse.problem(.payloadTooLarge(maxFileBytes))
@@ -102,7 +101,6 @@ final class ChatRoutes: Sendable {
     let lastSeqs = LastSeqCache()     // each room's newest seq seen, for a long-poll's deadline answer
     let feedPages = FeedPageCache()   // encoded feed pages, so a post woken into many followers is encoded once
     let options: APIOptions
-    var maxBodyBytes: Int { options.maxBodyBytes }   // a body that is not multipart/form-data (the route's limit is larger)
     var maxFileBytes: Int { options.maxFileBytes }   // each file of a multipart post
     var maxWait: Double { options.maxWait }          // the longest a long-poll is held
 

@@ -3,8 +3,18 @@ import HTTP
 import Chat
 
 extension ChatRoutes {
-    // The handler is `streamedPost` (StreamedBodies.swift): multipart bodies upload as they arrive, others are
-    // gathered (at most `maxBodyBytes`) and posted here.
+    // Multipart bodies go to `streamedPost` (StreamedBodies.swift), which uploads their files as they arrive;
+    // the others are buffered by the engine (at most `maxBodyBytes`) and come here.
+
+    /// POST /messages with a JSON, form or text/plain body.
+    var bufferedPost: HTTPHandler {
+        { request, responder in
+            self.authenticated(request, responder) { user in
+                guard let body = ChatRoutes.body(request, responder, plainTextField: "text") else { return }
+                self.post(user, request, body.fields, files: body["files"], responder)
+            }
+        }
+    }
 
     /// 201 `{"message":…}` once durably stored; 200 with the original for an idempotent retry. Posts from the
     /// body's fields (JSON, form or multipart) and the `files` ids.

@@ -79,57 +79,39 @@ extension FileRoutes {
 }
 
 extension ChatRoutes {
-    /// POST /messages with the body streamed: multipart bodies upload their files as they arrive; any other body
-    /// is gathered (at most `maxBodyBytes`) and posted as before.
+    /// Whether a POST /messages is streamed (multipart/form-data: its files upload as they arrive); any other body
+    /// is buffered by the engine for `bufferedPost`.
+    static func streamsPost(_ request: HTTPRequest) -> Bool {
+        request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) != nil
+    }
+
+    /// POST /messages with a multipart body: its files upload as they arrive, then the message is posted.
     var streamedPost: StreamingHandler {
-        { [chat, maxBodyBytes, maxFileBytes] request, stream, responder in
+        { [chat, maxFileBytes] request, stream, responder in
             self.authenticated(request, responder) { user in
-                if let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) {
-                    let reader = MultipartFormReader(boundary: boundary, user: user, chat: chat, maxFileBytes: maxFileBytes,
-                                                     maxFiles: ChatService.maxFilesPerMessage)
-                    return stream.start { piece in
-                        switch piece {
-                        case .data(let bytes):
-                            if let refusal = reader.feed(bytes) { stream.cancel(); return responder.respond(refusal.response) }
-                            FileRoutes.holdBack(stream, reader.activeUpload)
-                        case .end:
-                            reader.finish { result in
-                                switch result {
-                                case .failure(let refusal): responder.respond(refusal.response)
-                                case .success(let form):
-                                    self.post(user, request, form.fields, files: .list(form.fileIDs + form.files.map(\.id)), responder)
-                                }
-                            }
-                        case .failed:
-                            reader.abort()
-                        }
-                    }
+                guard let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(contentType:)) else {
+                    return responder.respond(APIResponse.invalid("invalid_multipart", "not a multipart/form-data body"))
                 }
-                let gathered = Gathered()
+                let reader = MultipartFormReader(boundary: boundary, user: user, chat: chat, maxFileBytes: maxFileBytes,
+                                                 maxFiles: ChatService.maxFilesPerMessage)
                 stream.start { piece in
                     switch piece {
                     case .data(let bytes):
-                        gathered.body += bytes
-                        if gathered.body.count > maxBodyBytes {
-                            stream.cancel()
-                            responder.respond(.problem(status: 413, code: "payload_too_large",
-                                                       detail: "request body over \(maxBodyBytes) bytes"))
-                        }
+                        if let refusal = reader.feed(bytes) { stream.cancel(); return responder.respond(refusal.response) }
+                        FileRoutes.holdBack(stream, reader.activeUpload)
                     case .end:
-                        var whole = request
-                        whole.body = gathered.body
-                        guard let body = ChatRoutes.body(whole, responder, plainTextField: "text") else { return }
-                        self.post(user, whole, body.fields, files: body["files"], responder)
+                        reader.finish { result in
+                            switch result {
+                            case .failure(let refusal): responder.respond(refusal.response)
+                            case .success(let form):
+                                self.post(user, request, form.fields, files: .list(form.fileIDs + form.files.map(\.id)), responder)
+                            }
+                        }
                     case .failed:
-                        break
+                        reader.abort()
                     }
                 }
             }
         }
     }
-}
-
-/// A small body gathered on one connection's loop (one request at a time).
-final class Gathered: @unchecked Sendable {
-    var body: [UInt8] = []
 }

@@ -242,6 +242,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
         requestKeepAlive = head.keepAlive
         let hasBody = head.chunked || (head.contentLength ?? 0) > 0
         var early: HTTPResponse? = nil
+        var streaming: StreamingHandler? = nil
         if req.target == "*" {
             // RFC 9112 §3.2.4: the asterisk form is for OPTIONS only, about the server as a whole (RFC 9110 §9.3.7).
             early = req.method == "OPTIONS"
@@ -252,7 +253,8 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             case .found(let r, let p):
                 route = r
                 parameters = p
-                bodyLimit = r.bodyLimit
+                streaming = r.streaming(req)
+                bodyLimit = streaming == nil ? r.bodyLimit : r.streamBodyLimit
             case .notFound:
                 early = Router.notFoundResponse(path: req.path)
             case .methodNotAllowed(let allow):
@@ -278,7 +280,7 @@ final class HTTPConnection: ConnectionDelegate, @unchecked Sendable {
             answerNow(early, keepAlive: head.keepAlive && !hasBody)
             return
         }
-        if let streaming = route?.streamHandler {
+        if let streaming {
             dispatchStreaming(streaming, head: head, hasBody: hasBody)
             return
         }

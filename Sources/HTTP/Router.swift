@@ -7,14 +7,19 @@ public struct Route: Sendable {
     public let bodyLimit: Int      // bytes; a larger body is answered 413 before it is read
     public let handler: HTTPHandler
     public let streamHandler: StreamingHandler?   // set: the body is delivered in pieces (see BodyStream)
+    let streamBodyLimit: Int                       // the limit of a streamed body
+    let streamsRequest: (@Sendable (HTTPRequest) -> Bool)?   // nil: every request of a streaming route streams
     let segments: [Substring]
     let literals: [[UInt8]]        // each segment's bytes, for matching without Strings
     let isParameter: [Bool]        // `{name}` segments
     let hasParameters: Bool
 
     init(method: String, pattern: String, bodyLimit: Int, handler: @escaping HTTPHandler, segments: [Substring],
-         streamHandler: StreamingHandler? = nil) {
+         streamHandler: StreamingHandler? = nil, streamBodyLimit: Int = 0,
+         streamsRequest: (@Sendable (HTTPRequest) -> Bool)? = nil) {
         self.streamHandler = streamHandler
+        self.streamBodyLimit = streamBodyLimit
+        self.streamsRequest = streamsRequest
         self.method = method
         self.pattern = pattern
         self.bodyLimit = bodyLimit
@@ -23,6 +28,13 @@ public struct Route: Sendable {
         self.literals = segments.map { Array($0.utf8) }
         self.isParameter = segments.map { $0.first == "{" && $0.last == "}" }
         self.hasParameters = isParameter.contains(true)
+    }
+
+    /// The streaming handler when `request` is streamed, nil when its body is buffered (up to `bodyLimit`) for
+    /// `handler`.
+    func streaming(_ request: HTTPRequest) -> StreamingHandler? {
+        guard let streamHandler, streamsRequest?(request) ?? true else { return nil }
+        return streamHandler
     }
 
     /// Whether `path` (its UTF-8 bytes) has this route's shape: same number of `/`-separated segments, literal
@@ -85,7 +97,20 @@ public final class Router: Sendable {
     public func addStreaming(_ method: String, _ pattern: String, bodyLimit: Int, _ handler: @escaping StreamingHandler) {
         routes.append(Route(method: method, pattern: pattern, bodyLimit: bodyLimit,
                             handler: { _, responder in responder.respond(.problem(status: 500, code: "internal", detail: "streaming route")) },
-                            segments: pattern.split(separator: "/", omittingEmptySubsequences: false), streamHandler: handler))
+                            segments: pattern.split(separator: "/", omittingEmptySubsequences: false), streamHandler: handler,
+                            streamBodyLimit: bodyLimit))
+    }
+
+    /// A route that streams only the requests `streams` picks (up to `bodyLimit`, to `handler`); the others are
+    /// buffered as an `add` route's are — up to the default body limit, with the server's budget for bodies in
+    /// progress and the 408 of a stalled body — and go to `buffered`. Streaming a small body would leave what the
+    /// handler gathers outside those bounds. Call only before the server starts.
+    public func addStreaming(_ method: String, _ pattern: String, bodyLimit: Int,
+                             streams: @escaping @Sendable (HTTPRequest) -> Bool,
+                             _ handler: @escaping StreamingHandler, buffered: @escaping HTTPHandler) {
+        routes.append(Route(method: method, pattern: pattern, bodyLimit: defaultBodyLimit, handler: buffered,
+                            segments: pattern.split(separator: "/", omittingEmptySubsequences: false), streamHandler: handler,
+                            streamBodyLimit: bodyLimit, streamsRequest: streams))
     }
 
     /// HEAD matches a GET route (RFC 9110 §9.3.2); the server drops the body.

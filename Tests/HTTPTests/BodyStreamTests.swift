@@ -102,4 +102,35 @@ final class BodyStreamTests: XCTestCase {
         XCTAssertThrowsError(try failing.readResponse(), "a body cut short")
         XCTAssertTrue(failing.waitClosed())
     }
+
+    /// A route that streams only some requests buffers the others as any route does: its own (smaller) limit at
+    /// the head, the server's budget for bodies in progress, and 408 for a body that stalls — a small body the
+    /// handler gathered itself escaped all three (a JSON POST /messages held 64 KiB per stalled connection).
+    func testAStreamingRouteBuffersTheRequestsItDoesNotStream() throws {
+        let server = try TestServer { $0.headTimeout = 0.5; $0.idleTimeout = 30; $0.maxBufferedBodies = 100_000 }
+        defer { server.stop() }
+        let big = String(repeating: "b", count: 100_000)
+        let c = try RawConnection(port: server.port)
+        try c.send("POST /stream-some HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nContent-Length: 100000\r\n\r\n" + big)
+        XCTAssertEqual(try c.readResponse().text, "streamed 100000")
+        try c.send("POST /stream-some HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        XCTAssertEqual(try c.readResponse().text, "buffered 5")
+        // Past the buffered limit (the default 64 KiB), refused at the head although the streamed limit is 1 MiB.
+        let d = try RawConnection(port: server.port)
+        try d.send("POST /stream-some HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        XCTAssertEqual(try d.readResponse().status, 413)
+        // Two stalled buffered bodies of 60,000 bytes are in the budget (100,000 here): a third new body gets 503.
+        let stalled = try (0..<2).map { _ in try RawConnection(port: server.port) }
+        for s in stalled { try s.send("POST /stream-some HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nabc") }
+        usleep(100_000)
+        let e = try RawConnection(port: server.port)
+        try e.send("POST /stream-some HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
+        XCTAssertEqual(try e.readResponse().status, 503)
+        // And each stalled body gets 408 after the head timeout without progress.
+        for s in stalled {
+            let r = try s.readResponse(timeout: 3)
+            XCTAssertEqual(r.status, 408)
+            XCTAssertTrue(s.waitClosed())
+        }
+    }
 }

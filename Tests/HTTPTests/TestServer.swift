@@ -89,6 +89,16 @@ final class TestServer: @unchecked Sendable {
             response.bodySource = source
             r.respond(response)
         }
+        // Streams only the requests that say `X-Stream`; the others are buffered (64 KiB) for the plain handler.
+        router.addStreaming("POST", "/stream-some", bodyLimit: 1 << 20, streams: { $0.headers["X-Stream"] != nil }, { _, stream, r in
+            let tally = StreamTally()
+            stream.start { piece in
+                if case .data(let bytes) = piece { tally.count += bytes.count }
+                if case .end = piece { r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "streamed \(tally.count)")) }
+            }
+        }, buffered: { req, r in
+            r.respond(HTTPResponse(status: 200, contentType: "text/plain", body: "buffered \(req.body.count)"))
+        })
         router.addStreaming("POST", "/stream-refuse", bodyLimit: 1 << 20) { _, _, r in
             r.respond(.problem(status: 403, code: "forbidden", detail: "not reading that"))
         }

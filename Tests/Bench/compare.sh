@@ -10,6 +10,7 @@ subscribers="${SUBSCRIBERS:-10000}"
 posts="${POSTS:-20}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/Tests/Bench/nginx.sh"
+. "$root/Tests/Bench/konnect.sh"
 work=$(mktemp -d /tmp/konnect-compare.XXXXXX)
 konnect_pid=""
 nginx_pid=""
@@ -38,12 +39,8 @@ bin="$root/.build/release/konnect"
 # Konnect on a fresh database, warnings only (no per-request log line).
 # --post-rate 0: the contract's posting limit (10 a second per account) is off for the server measured here.
 echo "konnect serve runs with --post-rate 0: posting is not rate limited in this measurement" >&2
-"$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
-konnect_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-konnect_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
-[ -n "$konnect_port" ] || { cat "$work/konnect.log" >&2; exit 1; }
-server="http://127.0.0.1:$konnect_port"
+start_konnect "$bin" "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/konnect.db"
+server=$konnect_url
 
 # nginx: its own prefix and config, one worker per core, no access log, `return 200` with /health's body.
 nginx_port=$(free_port)

@@ -11,6 +11,7 @@ rounds="${ROUNDS:-10}"
 runs="${RUNS:-1}"
 scenarios="${SCENARIOS:-feed feed-stream}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/Tests/Bench/konnect.sh"
 work=$(mktemp -d /tmp/konnect-feed.XXXXXX)
 konnect_pid=""
 cleanup() {
@@ -31,13 +32,9 @@ fi
 # A fresh server (SQLite, loopback, free port) per scenario, so each one's RSS is its own.
 # --post-rate 0: one post per room per round comes from 100 accounts at once; the per-account limit is not measured.
 start_server() {
-    rm -f "$work/konnect.db" "$work/konnect.db-wal" "$work/konnect.db-shm" "$work/konnect.log"
-    "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/konnect.db" 2>"$work/konnect.log" &
-    konnect_pid=$!
-    for _ in $(seq 1 100); do grep -q "listening" "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-    port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
-    [ -n "$port" ] || { cat "$work/konnect.log" >&2; exit 1; }
-    server="http://127.0.0.1:$port"
+    rm -f "$work/konnect.db" "$work/konnect.db-wal" "$work/konnect.db-shm"
+    start_konnect "$bin" "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/konnect.db"
+    server=$konnect_url
 }
 stop_server() {
     kill "$konnect_pid" 2>/dev/null && wait "$konnect_pid" 2>/dev/null || true

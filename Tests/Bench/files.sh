@@ -21,6 +21,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+. "$root/Tests/Bench/konnect.sh"
 if [ "${1:-}" = "--postgres" ]; then
   shift
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -39,14 +40,11 @@ cd "$root"
 bin=${KONNECT_BIN:-}
 if [ -z "$bin" ]; then swift build -c release --product konnect >/dev/null; bin=.build/release/konnect; fi
 if [ -n "$pgbin" ]; then
-  "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --postgres "$pgurl" 2>"$work/konnect.log" &
+  start_konnect "$bin" "$work/konnect.log" --log-level warn --post-rate 0 --postgres "$pgurl"
 else
-  "$bin" serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/files.db" 2>"$work/konnect.log" &
+  start_konnect "$bin" "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/files.db"
 fi
-pid=$!
-for _ in $(seq 1 50); do grep -q listening "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
-url=http://127.0.0.1:$port
+pid=$konnect_pid url=$konnect_url
 curl -s -d username=bench -d password='bench password' "$url/register" >/dev/null
 token=$(curl -s -d username=bench -d password='bench password' "$url/login" | sed 's/.*"token":"\([^"]*\)".*/\1/')
 rss() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$pid/status; }

@@ -10,14 +10,12 @@ work=$(mktemp -d /tmp/konnect-history.XXXXXX)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
+. "$root/Tests/Bench/konnect.sh"
 
 [ "${NO_BUILD:-0}" = 1 ] || (cd "$root" && swift build -c release --product konnect >/dev/null)
 bin="$root/.build/release/konnect"
-"$bin" serve --port 0 --db "$work/bench.db" --log-level warn --post-rate 0 2>"$work/serve.log" &
-pid=$!
-for _ in $(seq 1 50); do grep -q "listening" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
-base="http://127.0.0.1:$port"
+start_konnect "$bin" "$work/serve.log" --db "$work/bench.db" --log-level warn --post-rate 0
+pid=$konnect_pid base=$konnect_url
 
 curl -sf -H 'Content-Type: application/json' -d '{"username":"bench","password":"benchbench"}' "$base/register" >/dev/null
 token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"bench","password":"benchbench"}' "$base/login" |

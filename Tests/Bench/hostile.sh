@@ -9,11 +9,11 @@ work=$(mktemp -d /tmp/konnect-hostile.XXXXXX)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
+. "$root/Tests/Bench/konnect.sh"
 
 cd "$root"
 swift build -c release --product konnect >/dev/null
-.build/release/konnect serve --host 127.0.0.1 --port 0 --log-level warn --db "$work/hostile.db" 2>"$work/konnect.log" &
-pid=$!
-for _ in $(seq 1 50); do grep -q listening "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
-python3 "$root/Tests/Bench/hostile.py" "$port" "$pid" "$@"
+# --post-rate 0: seeding posts 200 long messages from one account, past the posting limit's burst of 50.
+start_konnect .build/release/konnect "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/hostile.db"
+pid=$konnect_pid
+python3 "$root/Tests/Bench/hostile.py" "$konnect_port" "$pid" "$@"

@@ -10,6 +10,7 @@ duration="${1:-10}"
 rounds="${ROUNDS:-2}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/Tests/Bench/nginx.sh"
+. "$root/Tests/Bench/konnect.sh"
 work=$(mktemp -d /tmp/konnect-tls.XXXXXX)
 nginx_port="${NGINX_PORT:-18443}"
 pids=""
@@ -22,11 +23,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyou
     -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 start_nginx "$work" "$nginx_port" "$work/cert.pem" "$work/key.pem"
 pids="$pids $nginx_pid"
-.build/release/konnect serve --host 127.0.0.1 --port 0 --log-level warn --post-rate 0 --db "$work/bench.db" \
-    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" 2>"$work/konnect.log" &
-pids="$pids $!"
-for _ in $(seq 1 50); do grep -q listening "$work/konnect.log" 2>/dev/null && break; sleep 0.1; done
-konnect_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/konnect.log" | head -1)
+start_konnect .build/release/konnect "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/bench.db" \
+    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+pids="$pids $konnect_pid"
 sleep 0.5
 for p in "$nginx_port" "$konnect_port"; do curl -sf --cacert "$work/cert.pem" "https://localhost:$p/health" >/dev/null; done
 

@@ -44,7 +44,7 @@ if [ -n "$pgbin" ]; then
 else
   start_konnect "$bin" "$work/konnect.log" --log-level warn --post-rate 0 --db "$work/files.db"
 fi
-pid=$konnect_pid url=$konnect_url
+pid=$konnect_pid url=$konnect_url port=$konnect_port
 curl -s -d username=bench -d password='bench password' "$url/register" >/dev/null
 token=$(curl -s -d username=bench -d password='bench password' "$url/login" | sed 's/.*"token":"\([^"]*\)".*/\1/')
 rss() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$pid/status; }
